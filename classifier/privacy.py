@@ -1,0 +1,92 @@
+"""Mask personal data: CPR numbers, the citizen's (and relatives') names, street addresses.
+
+Names are learned from where a letter puts them — the address block, "Vedr.:"/"Cpr-nr." lines
+in the margin, and cue phrases such as "din søn, Magnus," — and then masked everywhere in the
+decision. Anything that looks like a CPR number or a street address is masked regardless.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+CPR_RE = re.compile(r"(?<![\d-])(?:[0-3]\d[01]\d\d\d)[- ]?\d{4}(?![\d-])")
+_STREET_SUFFIX = (r"(?:vej|vejen|gade|gaden|allé|alle|vænge|vænget|parken|park|stræde|torv|plads|"
+                  r"have|haven|høj|højen|bakke|bakken|toften|vang|vangen|sti|stien|dal|lund|lunden|"
+                  r"mark|marken|bjerg|bro|engen|eng|hegn|holm|kær|krog|løkke|skov|skoven|strand|"
+                  r"stien|tværvej|boulevard|gården|agre|ager|lyst|huse|bo)")
+STREET_RE = re.compile(
+    r"\b[A-ZÆØÅ][a-zæøåé]+(?:[ -][A-ZÆØÅ]?[a-zæøåé]+)?" + _STREET_SUFFIX +
+    r"\s+\d{1,4}\s?[A-Za-z]?(?:,\s*(?:\d{1,2}\.?\s*(?:sal|tv|th|mf)?\.?|st\.?\s*(?:tv|th|mf)?\.?))?"
+    r"(?:,?\s*\d{4}\s+[A-ZÆØÅ][a-zæøå]+(?:\s+[A-ZÆØÅ]{1,2}\b)?)?")
+POSTCODE_CITY_RE = re.compile(r"\b[1-9]\d{3}\s+[A-ZÆØÅ][a-zæøå]+(?:\s+(?:[A-ZÆØÅ]{1,2}|[A-ZÆØÅ][a-zæøå]+))?\b")
+_NAME = r"[A-ZÆØÅ][a-zæøåéü]+(?:-[A-ZÆØÅ][a-zæøå]+)?"
+FULL_NAME_RE = re.compile(rf"^{_NAME}(?:\s+{_NAME}){{1,3}}$")
+_RELATION_CUE = re.compile(
+    r"\b(?:din|dit|dine|hans|hendes|borgerens|klagers|sin|sit|jeres)\s+"
+    r"(?:søn|datter|barn|mor|far|ægtefælle|hustru|mand|kone|samlever|bror|søster|advokat|"
+    r"partsrepræsentant|værge|bisidder)\s*,?\s+(" + _NAME + r"(?:\s+" + _NAME + r")?)")
+_LABEL_CUE = re.compile(
+    r"\b(?:Vedr\.?|Vedrørende|Klager|Borger|Navn|Modtager|Sagsbehandler|Barnets navn)\s*:?\s*(" +
+    _NAME + r"(?:\s+" + _NAME + r"){0,3})")
+_NOT_NAMES = {
+    "Ankestyrelsen", "Kommune", "Kommunen", "Afgørelse", "Beskæftigelsesudvalget", "Side",
+    "Socialforvaltningen", "Jobcenter", "Borgerservice", "Udbetaling", "Danmark", "Teglholmsgade",
+    "Statsservice", "Dato", "Sagsbehandler", "Ankestyrelsens", "Resultatet", "Du", "Vi", "Det",
+    "Den", "Der", "Kære", "Familieafdelingen", "Social", "Sundhedsforvaltningen", "Børne",
+    "Kulturforvaltningen", "Handicap", "Center", "Myndighed",
+}
+CPR_MASK = "[CPR]"
+NAME_MASK = "[NAVN]"
+ADDRESS_MASK = "[ADRESSE]"
+
+
+@dataclass
+class Masker:
+    """Masks one decision's personal data; ``names`` are learned from its header."""
+
+    names: set[str] = field(default_factory=set)
+
+    def learn_from_header(self, lines: list[str]) -> None:
+        """Learn names from the address block and labelled lines of a letter's first page."""
+        for i, line in enumerate(lines):
+            line = line.strip()
+            for m in _LABEL_CUE.finditer(line):
+                self._add(m.group(1))
+            # an address block: a name line followed by a street line
+            if FULL_NAME_RE.match(line) and i + 1 < len(lines) and (
+                    STREET_RE.search(lines[i + 1]) or POSTCODE_CITY_RE.search(lines[i + 1])):
+                self._add(line)
+
+    def learn_from_text(self, text: str) -> None:
+        for m in _RELATION_CUE.finditer(text):
+            self._add(m.group(1))
+        for m in _LABEL_CUE.finditer(text):
+            self._add(m.group(1))
+
+    def _add(self, name: str) -> None:
+        parts = [p for p in name.split() if p not in _NOT_NAMES and len(p) > 1]
+        if not parts or any(p in _NOT_NAMES for p in name.split()[:1]):
+            return
+        self.names.add(" ".join(parts))
+        for part in parts:
+            if len(part) >= 3:
+                self.names.add(part)
+
+    def mask(self, text: str) -> str:
+        text = CPR_RE.sub(CPR_MASK, text)
+        text = STREET_RE.sub(ADDRESS_MASK, text)
+        if self.names:
+            alternatives = sorted(self.names, key=len, reverse=True)
+            pattern = re.compile(r"\b(?:" + "|".join(re.escape(n) for n in alternatives) + r")s?\b")
+            text = pattern.sub(NAME_MASK, text)
+            text = re.sub(r"\[NAVN\](?:\s+\[NAVN\])+", NAME_MASK, text)
+        return text
+
+
+def mask_text(text: str, header_lines: list[str] | None = None) -> str:
+    """Mask a free text (e.g. a log line) with what can be learned from it."""
+    masker = Masker()
+    masker.learn_from_header(header_lines or text.splitlines()[:15])
+    masker.learn_from_text(text)
+    return masker.mask(text)

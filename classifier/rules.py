@@ -1,0 +1,237 @@
+"""Rules: outcome, kritik and error patterns from data files, with polarity and speaker.
+
+Patterns live in ``classifier/data/patterns/*.toml``; each rule has a label, a kind
+(outcome | kritik | error | partial), a pattern in a small token syntax compiled to a spaCy
+``Matcher`` pattern, a strength and an example sentence (a test runs every example):
+
+    word      the lower-case word          ~word     any form of the lemma
+    a|b|~c    one of several               *         any one token, optional
+    {0,4}     up to four tokens of anything (between two tokens)
+
+Every match is read in its sentence context (``SentenceContext``):
+- *negation*: a negator in the clause before the match, or inside the match but not written in
+  the pattern, flips it ("der mangler ikke oplysninger");
+- *speaker*: the citizen's or a representative's claim ("Du mener, at ...", "I klagen er det
+  gjort gældende ...") is not a finding unless Ankestyrelsen agrees ("Vi er enige med dig i ...");
+- *rejection*: "Vi er ikke enige i, at ...", "Det er ikke korrekt, at ..." cancel what follows;
+- *rules text*: sentences of the Regler/Love sections and present-tense duties ("Kommunen skal
+  sørge for ...") describe duties, not findings, and never yield an error or kritik on their own.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+from spacy.matcher import Matcher
+from spacy.tokens import Doc, Span
+
+from classifier.nlp import get_nlp
+
+PATTERN_DIR = Path(__file__).parent / "data" / "patterns"
+NEGATORS = {"ikke", "ingen", "intet", "aldrig", "hverken", "ej", "ikkе"}
+CLAUSE_BREAKS = {",", ";", ":", "men", "fordi", "selvom", "hvorimod", "–", "-"}
+NON_FINDING_SECTIONS = {"regler", "love", "klagevejledning"}
+FACT_SECTIONS = {"sagens_oplysninger", "sagsfremstilling"}
+
+_CLAIM_RE = re.compile(
+    r"\b(du|i|din\s+\w+|jeres\s+\w+|klager(?:en)?|borgeren|partsrepræsentanten|advokaten|"
+    r"repræsentanten|værgen|forældrene|moren|faren|han|hun)\s+(?:har\s+|havde\s+)?(?:også\s+)?"
+    r"(mener|mente|anfører|anførte|anført|skriver|skrev|skrevet|oplyser|oplyste|gør\s+gældende|"
+    r"gjorde\s+gældende|gjort\s+gældende|påstår|påstod|klager\s+over|klaget\s+over|klagede\s+over|"
+    r"finder|fandt|synes|er\s+uenig|var\s+uenig|henviser|henviste|fremhæver|fremhævede|"
+    r"peger\s+på|pegede\s+på|bemærker|bemærkede|argumenterer)"
+    r"|\bi\s+(?:din\s+|jeres\s+|klagen|klagen\s+til\s+os)(?:klage\s+)?(?:er\s+det|har\s+\w+|blev\s+det|skriver|anfører)"
+    r"|\bdet\s+(?:er|blev)\s+(?:i\s+klagen\s+)?gjort\s+gældende"
+    r"|\b(?:efter|ifølge)\s+(?:din|dit|jeres|klagers|borgerens|\w+s)\s+(?:opfattelse|mening|advokat|"
+    r"partsrepræsentant|repræsentant)"
+    r"|\bdin\s+(?:klage|advokat|partsrepræsentant|repræsentant|værge)\b.*\b(?:anfører|anført|mener|skriver)",
+    re.I)
+_AGREE_RE = re.compile(
+    r"\b(vi|ankestyrelsen|beskæftigelsesudvalget|udvalget)\s+(?:er|var)\s+enig(?:e)?\s+(?:med\s+\w+\s+)?i|"
+    r"\b(?:du|i|klager|borgeren)\s+har\s+ret\s+i|\bvi\s+giver\s+(?:dig|jer)\s+ret\s+i|"
+    r"\bdet\s+er\s+(?:vi|ankestyrelsen)\s+enig(?:e)?\s+i", re.I)
+_REJECT_RE = re.compile(
+    r"\b(vi|ankestyrelsen|beskæftigelsesudvalget|udvalget)\s+(?:er|var)\s+ikke\s+enig(?:e)?|"
+    r"\b(vi|ankestyrelsen|beskæftigelsesudvalget|udvalget)\s+(?:vurderer|vurderede|finder|fandt|mener|"
+    r"mente)\s+ikke\b|"
+    r"\b(vi|ankestyrelsen|beskæftigelsesudvalget|udvalget)\s+(?:kan|kunne|har|havde|ser|så|finder|fandt)\s+"
+    r"ikke\s+(?:noget\s+|tilstrækkeligt\s+)?(?:grundlag|anledning|grund|holdepunkt\w*|følge|give\s+\w+\s+medhold)|"
+    r"\bdet\s+er\s+ikke\s+(?:korrekt|rigtigt|tilfældet|vores\s+vurdering)|"
+    r"\bder\s+er\s+ikke\s+(?:grundlag|holdepunkter|noget\s+grundlag)\s+for\s+at\s+(?:antage|mene|sige|konkludere|fastslå)|"
+    r"\b(?:vi|ankestyrelsen)\s+(?:er|var)\s+uenig|\bikke\s+enige\s+i|\bikke\s+grundlag\s+for\s+at\s+(?:antage|mene|konkludere)|"
+    r"\buanset\s+(?:om|at)\b|\bhvis\s+(?:kommunen|sagen|det)\b|\bom\s+kommunen\s+har\b", re.I)
+_DUTY_RE = re.compile(
+    r"^\s*(?:(?:en|den|kommunen|myndigheden|forvaltningen|jobcentret|udbetaling danmark|"
+    r"ankestyrelsen|man|der|det)\b[^.]{0,40}?\s(?:skal|må|bør|kan)\s(?!have\b|ikke\s+have\b))"
+    r"|^\s*(?:det\s+følger\s+af|efter|ifølge|af)\s+[^,]{0,60}(?:§|loven|reglerne|princippet)"
+    r"|^\s*(?:det\s+er\s+et\s+krav|kravet)\b"
+    r"|\bsom\s+udgangspunkt\s+skal\b|\bskal\s+(?:altid|som\s+hovedregel)\b", re.I)
+
+
+@dataclass(frozen=True)
+class Rule:
+    id: str
+    kind: str  # outcome | kritik | error | partial
+    label: str
+    pattern: str
+    strength: float = 1.0
+    example: str = ""
+    #: "finding": needs Ankestyrelsen's voice; "any": counts wherever it stands (outcomes).
+    voice: str = "finding"
+    #: sections the rule is limited to (empty: all)
+    sections: tuple[str, ...] = ()
+    negatable: bool = True
+
+
+@dataclass
+class Hit:
+    rule: Rule
+    sentence_index: int
+    text: str
+    page: int | None
+    section: str | None
+    negated: bool = False
+    claim: bool = False
+    rejected: bool = False
+    duty: bool = False
+
+    @property
+    def valid(self) -> bool:
+        """True when the hit asserts its label as Ankestyrelsen's own finding."""
+        if self.negated or self.rejected:
+            return False
+        if self.rule.kind in ("error", "kritik"):
+            if self.claim or self.duty or self.section in NON_FINDING_SECTIONS:
+                return False
+        elif self.rule.kind == "outcome" and self.section in ("regler", "love"):
+            return False
+        return True
+
+
+@dataclass
+class RuleResult:
+    hits: list[Hit] = field(default_factory=list)
+
+    def valid(self, kind: str | None = None, label: str | None = None) -> list[Hit]:
+        return [h for h in self.hits if h.valid and (kind is None or h.rule.kind == kind)
+                and (label is None or h.rule.label == label)]
+
+
+def _token_spec(tok: str) -> dict:
+    """A token matches when its lower-case form or its lemma is one of the alternatives."""
+    alts = [a.lstrip("~") for a in tok.split("|")]
+    return {"_": {"forms": {"INTERSECTS": alts}}}
+
+
+def compile_pattern(pattern: str) -> list[dict]:
+    spec: list[dict] = []
+    for tok in pattern.split():
+        if tok == "*":
+            spec.append({"OP": "?"})
+        elif re.fullmatch(r"\{\d+,\d+\}", tok):
+            spec.append({"OP": tok})
+        else:
+            spec.append(_token_spec(tok))
+    return spec
+
+
+@lru_cache(maxsize=1)
+def load_rules() -> tuple[Rule, ...]:
+    rules: list[Rule] = []
+    for path in sorted(PATTERN_DIR.glob("*.toml")):
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        defaults = {k: v for k, v in data.items() if k != "rule"}
+        for k, entry in enumerate(data.get("rule", [])):
+            merged = {**defaults, **entry}
+            rules.append(Rule(
+                id=f"{path.stem}:{k}", kind=merged["kind"], label=merged["label"],
+                pattern=merged["pattern"], strength=float(merged.get("strength", 1.0)),
+                example=merged.get("example", ""), voice=merged.get("voice", "finding"),
+                sections=tuple(merged.get("sections", ())),
+                negatable=bool(merged.get("negatable", True)),
+            ))
+    return tuple(rules)
+
+
+@lru_cache(maxsize=1)
+def _matcher() -> tuple[Matcher, dict[str, Rule]]:
+    nlp = get_nlp()
+    matcher = Matcher(nlp.vocab, validate=True)
+    by_id = {}
+    for rule in load_rules():
+        matcher.add(rule.id, [compile_pattern(rule.pattern)])
+        by_id[rule.id] = rule
+    return matcher, by_id
+
+
+def _literal_negators(rule: Rule) -> int:
+    return sum(1 for t in rule.pattern.split() for a in t.split("|") if a.lstrip("~") in NEGATORS)
+
+
+def _clause_negated(doc: Doc, start: int, end: int, rule: Rule) -> bool:
+    """Odd number of negators in the clause before the match plus inside it (beyond the ones
+    the pattern itself spells out)."""
+    k = start - 1
+    before = 0
+    while k >= 0 and doc[k].lower_ not in CLAUSE_BREAKS and start - k <= 8:
+        if doc[k].lower_ in NEGATORS:
+            before += 1
+        k -= 1
+    inside = sum(1 for t in doc[start:end] if t.lower_ in NEGATORS) - _literal_negators(rule)
+    return (before + max(inside, 0)) % 2 == 1
+
+
+class SentenceContext:
+    """Speaker, rejection and duty cues of one sentence, computed once."""
+
+    __slots__ = ("text", "claim_end", "agree", "reject_end", "duty")
+
+    def __init__(self, text: str):
+        self.text = text
+        m = _CLAIM_RE.search(text)
+        self.claim_end = m.end() if m else -1
+        self.agree = bool(_AGREE_RE.search(text))
+        r = _REJECT_RE.search(text)
+        self.reject_end = r.end() if r else -1
+        self.duty = bool(_DUTY_RE.search(text)) and not re.search(
+            r"\b(skulle|burde|havde)\s+(?:\w+\s+){0,3}have\b|\bhar\s+ikke\b|\bikke\s+har\b", text, re.I)
+
+
+def apply_rules(sentences, docs: list[Doc] | None = None) -> RuleResult:
+    """Run every rule over ``sentences`` (objects with text/page/section/index)."""
+    matcher, by_id = _matcher()
+    nlp = get_nlp()
+    if docs is None:
+        docs = list(nlp.pipe(s.text for s in sentences))
+    result = RuleResult()
+    for sent, doc in zip(sentences, docs):
+        matches = matcher(doc)
+        if not matches:
+            continue
+        ctx = SentenceContext(sent.text)
+        seen: set[str] = set()
+        for match_id, start, end in matches:
+            rule = by_id[nlp.vocab.strings[match_id]]
+            if rule.id in seen:
+                continue
+            if rule.sections and sent.section not in rule.sections:
+                continue
+            seen.add(rule.id)
+            char_start = doc[start].idx
+            claim = ctx.claim_end >= 0 and ctx.claim_end <= char_start + 1 and not ctx.agree
+            if rule.kind == "outcome" or rule.voice == "any":
+                claim = False
+            rejected = ctx.reject_end >= 0 and ctx.reject_end <= char_start and rule.kind != "outcome"
+            negated = rule.negatable and _clause_negated(doc, start, end, rule)
+            duty = ctx.duty and rule.kind in ("error", "kritik") and rule.voice != "instruction"
+            result.hits.append(Hit(rule, sent.index, sent.text, sent.page, sent.section,
+                                   negated=negated, claim=claim, rejected=rejected, duty=duty))
+    return result
+
+
+def span_text(span: Span) -> str:
+    return span.text
