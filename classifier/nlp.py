@@ -10,11 +10,8 @@ from functools import lru_cache
 
 import spacy
 from spacy.language import Language
-from spacy.tokens import Doc, Token
+from spacy.tokens import Doc
 
-if not Token.has_extension("forms"):
-    #: The lower-case form and the lemma: patterns match a token when either is listed.
-    Token.set_extension("forms", default=None)
 
 
 @lru_cache(maxsize=1)
@@ -40,18 +37,16 @@ def _lower_lemmas(doc: Doc) -> Doc:
     table = lemma_table()
     for token in doc:
         low = token.lower_
-        lemma = table.get(low, low)
-        token.lemma_ = lemma
-        forms = [low, lemma] if lemma != low else [low]
         if low[:1].isdigit() and low.endswith("."):
-            forms.append(low[:-1])  # "§ 22." at the end of a sentence
-        token._.forms = forms
+            token.lemma_ = low[:-1]  # "§ 22." at the end of a sentence
+        else:
+            token.lemma_ = table.get(low, low)
     return doc
 
 
 _ABBREVIATIONS = {"jf.", "stk.", "nr.", "pkt.", "ca.", "kr.", "f.eks.", "bl.a.", "m.v.", "mv.",
                   "j.nr.", "evt.", "dvs.", "jvf.", "iht.", "pga.", "inkl.", "ekskl.", "tlf.", "s.",
-                  "kap.", "litra", "nr", "hhv.", "vedr.", "ift.", "mht.", "mfl.", "m.fl.", "ang."}
+                  "kap.", "hhv.", "vedr.", "ift.", "mht.", "m.fl.", "ang.", "bl.", "f."}
 
 
 @Language.component("anke_sentences")

@@ -23,9 +23,9 @@ POSTCODE_CITY_RE = re.compile(r"\b[1-9]\d{3}\s+[A-ZÆØÅ][a-zæøå]+(?:\s+(?:[
 _NAME = r"[A-ZÆØÅ][a-zæøåéü]+(?:-[A-ZÆØÅ][a-zæøå]+)?"
 FULL_NAME_RE = re.compile(rf"^{_NAME}(?:\s+{_NAME}){{1,3}}$")
 _RELATION_CUE = re.compile(
-    r"\b(?:din|dit|dine|hans|hendes|borgerens|klagers|sin|sit|jeres)\s+"
-    r"(?:søn|datter|barn|mor|far|ægtefælle|hustru|mand|kone|samlever|bror|søster|advokat|"
-    r"partsrepræsentant|værge|bisidder)\s*,?\s+(" + _NAME + r"(?:\s+" + _NAME + r")?)")
+    r"\b(?i:din|dit|dine|hans|hendes|borgerens|klagers|sin|sit|jeres|jeres)\s+"
+    r"(?i:søn|datter|barn|mor|far|ægtefælle|hustru|mand|kone|samlever|bror|søster|advokat|"
+    r"partsrepræsentant|repræsentant|værge|bisidder|børn)\s*,?\s+(" + _NAME + r"(?:\s+" + _NAME + r")?)")
 _LABEL_CUE = re.compile(
     r"\b(?:Vedr\.?|Vedrørende|Klager|Borger|Navn|Modtager|Sagsbehandler|Barnets navn)\s*:?\s*(" +
     _NAME + r"(?:\s+" + _NAME + r"){0,3})")
@@ -34,7 +34,7 @@ _NOT_NAMES = {
     "Socialforvaltningen", "Jobcenter", "Borgerservice", "Udbetaling", "Danmark", "Teglholmsgade",
     "Statsservice", "Dato", "Sagsbehandler", "Ankestyrelsens", "Resultatet", "Du", "Vi", "Det",
     "Den", "Der", "Kære", "Familieafdelingen", "Social", "Sundhedsforvaltningen", "Børne",
-    "Kulturforvaltningen", "Handicap", "Center", "Myndighed",
+    "Kulturforvaltningen", "Handicap", "Center", "Myndighed", "Cpr", "CPR", "Tlf", "Postadresse", "Kommunes",
 }
 CPR_MASK = "[CPR]"
 NAME_MASK = "[NAVN]"

@@ -122,9 +122,16 @@ class RuleResult:
 
 
 def _token_spec(tok: str) -> dict:
-    """A token matches when its lower-case form or its lemma is one of the alternatives."""
-    alts = [a.lstrip("~") for a in tok.split("|")]
-    return {"_": {"forms": {"INTERSECTS": alts}}}
+    """A token matches when its lower-case form or its lemma is one of the alternatives.
+
+    Lemmas are a function of the lower-case form, so matching the token's lemma against the
+    alternatives *and* their lemmas covers both (and uses spaCy's fast built-in attribute)."""
+    from classifier.nlp import lemma_table
+
+    table = lemma_table()
+    alts = {a.lstrip("~") for a in tok.split("|")}
+    keys = sorted(alts | {table.get(a, a) for a in alts})
+    return {"LEMMA": {"IN": keys}} if len(keys) > 1 else {"LEMMA": keys[0]}
 
 
 def compile_pattern(pattern: str) -> list[dict]:

@@ -130,7 +130,12 @@ def parse_decision(doc: Document, first: int, last: int, index: int = 0) -> Pars
         if para.heading and (canonical_section(para.text) or _TITLE.match(para.text)):
             header_end = k
             break
-    header_lines = margin.splitlines() + [p.text for p in paras[:header_end]]
+    header_raw: list[str] = []
+    for ln in lines:
+        if ln.heading and (canonical_section(ln.text) or _TITLE.match(ln.text)):
+            break
+        header_raw.append(ln.text)
+    header_lines = margin.splitlines() + header_raw
 
     masker = Masker()
     masker.learn_from_header(header_lines)

@@ -1,0 +1,39 @@
+"""The fixed train/dev/test split by id, stratified by outcome (60/20/20).
+
+Within each outcome, ids are ordered by a seeded hash and dealt out in the pattern
+train, train, dev, train, test — so each split gets the same outcome mix, and the assignment is
+reproducible. The result is checked in as corpus/splits.json and never regenerated silently.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections import defaultdict
+
+from classifier.corpus.load import SPLITS_FILE, load_corpus
+
+PATTERN = ("train", "train", "dev", "train", "test")
+
+
+def make_splits(seed: str = "anke-2026") -> dict[str, list[str]]:
+    by_outcome = defaultdict(list)
+    for d in load_corpus():
+        by_outcome[d.outcome].append(d.id)
+    splits: dict[str, list[str]] = {"train": [], "dev": [], "test": []}
+    for outcome in sorted(by_outcome):
+        ids = sorted(by_outcome[outcome],
+                     key=lambda i: hashlib.sha256(f"{seed}:{i}".encode()).hexdigest())
+        for k, i in enumerate(ids):
+            splits[PATTERN[k % len(PATTERN)]].append(i)
+    return {k: sorted(v) for k, v in splits.items()}
+
+
+def main() -> None:
+    splits = make_splits()
+    SPLITS_FILE.write_text(json.dumps(splits, indent=1) + "\n", encoding="utf-8")
+    print({k: len(v) for k, v in splits.items()})
+
+
+if __name__ == "__main__":
+    main()

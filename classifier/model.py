@@ -1,0 +1,207 @@
+"""The trained classifier: scikit-learn pipelines over sentence representations.
+
+- ``sentence``: one Pipeline (TF-IDF of lemma/context words 1-2 grams + character 3-5 grams ->
+  one-vs-rest logistic regression) that scores each sentence for kritik and each error type.
+  Positives are the corpus' evidence sentences; negatives are sentences of decisions that do
+  not carry the label (sentences of decisions that do carry it, other than the evidence, are
+  left out: they may express the label too).
+- ``outcome``: a Pipeline (TF-IDF + multinomial logistic regression) over the result part.
+
+Saved with joblib in ``models/`` beside a manifest (sha256 of the file, library versions,
+training-data hash, evaluation figures); ``load_model`` refuses a file whose hash differs.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import platform
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import joblib
+import numpy as np
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import FeatureUnion, Pipeline
+
+from classifier.analysis import Analysis
+from classifier.schema import ERROR_TYPES, OUTCOMES
+
+MODELS_DIR = Path(__file__).resolve().parents[1] / "models"
+DEFAULT_MODEL = MODELS_DIR / "default.joblib"
+SENTENCE_LABELS: tuple[str, ...] = ("kritik",) + ERROR_TYPES
+
+
+class ModelIntegrityError(Exception):
+    pass
+
+
+@dataclass
+class AnkeModel:
+    sentence_features: FeatureUnion
+    sentence_classifiers: dict[str, LogisticRegression]
+    outcome: Pipeline
+    thresholds: dict[str, dict[str, float]] = field(default_factory=dict)
+    info: dict = field(default_factory=dict)
+
+    def sentence_probabilities(self, analysis: Analysis) -> dict[str, np.ndarray]:
+        """Per label, the probability of each sentence expressing it."""
+        if not analysis.reprs:
+            return {label: np.zeros(0) for label in SENTENCE_LABELS}
+        X = self.sentence_features.transform(analysis.reprs)
+        return {label: clf.predict_proba(X)[:, 1] for label, clf in self.sentence_classifiers.items()}
+
+    def outcome_probabilities(self, analysis: Analysis) -> dict[str, float]:
+        probs = self.outcome.predict_proba([analysis.outcome_text()])[0]
+        return {label: float(p) for label, p in zip(self.outcome.classes_, probs)}
+
+
+def _features(seed: int) -> FeatureUnion:
+    return FeatureUnion([
+        ("words", TfidfVectorizer(ngram_range=(1, 2), min_df=2, sublinear_tf=True,
+                                  token_pattern=r"[^ ]+", lowercase=False)),
+        ("chars", TfidfVectorizer(analyzer="char_wb", ngram_range=(3, 5), min_df=3,
+                                  sublinear_tf=True, max_features=60000)),
+    ])
+
+
+def _norm_tokens(text: str) -> set[str]:
+    return {t for t in re.findall(r"[a-zæøå0-9]+", text.lower()) if len(t) > 2}
+
+
+def evidence_index(analysis: Analysis, sentence: str) -> int | None:
+    """Index of the parsed sentence that best holds a corpus evidence sentence."""
+    target = _norm_tokens(sentence)
+    if not target:
+        return None
+    best, best_score = None, 0.0
+    for i, s in enumerate(analysis.decision.sentences):
+        toks = _norm_tokens(s.text)
+        if not toks:
+            continue
+        score = len(target & toks) / len(target)
+        if score > best_score:
+            best, best_score = i, score
+    return best if best_score >= 0.6 else None
+
+
+def sentence_training_data(items: list[tuple[Analysis, object]]):
+    """(reprs, {label: (indices, y)}) from analysed corpus decisions with their labels."""
+    reprs: list[str] = []
+    per_label: dict[str, tuple[list[int], list[int]]] = {l: ([], []) for l in SENTENCE_LABELS}
+    for analysis, gold in items:
+        offset = len(reprs)
+        reprs.extend(analysis.reprs)
+        present = set(gold.errors) | ({"kritik"} if gold.kritik else set())
+        for label in SENTENCE_LABELS:
+            idx, y = per_label[label]
+            if label in present:
+                ev = gold.evidence.get(label)
+                k = evidence_index(analysis, ev) if ev else None
+                if k is not None:
+                    idx.append(offset + k)
+                    y.append(1)
+            else:
+                for k, s in enumerate(analysis.decision.sentences):
+                    if s.section != "header":
+                        idx.append(offset + k)
+                        y.append(0)
+    return reprs, per_label
+
+
+def fit(items: list[tuple[Analysis, object]], seed: int = 0) -> AnkeModel:
+    """Train on analysed corpus decisions paired with their gold CorpusDecision."""
+    reprs, per_label = sentence_training_data(items)
+    features = _features(seed)
+    X = features.fit_transform(reprs)
+    classifiers = {}
+    for label in SENTENCE_LABELS:
+        idx, y = per_label[label]
+        clf = LogisticRegression(C=4.0, class_weight="balanced", max_iter=2000,
+                                 solver="liblinear", random_state=seed)
+        clf.fit(X[idx], np.array(y))
+        classifiers[label] = clf
+    outcome = Pipeline([
+        ("tfidf", TfidfVectorizer(ngram_range=(1, 2), min_df=1, sublinear_tf=True,
+                                  token_pattern=r"[^ ]+", lowercase=False)),
+        ("clf", LogisticRegression(C=8.0, class_weight="balanced", max_iter=3000,
+                                   random_state=seed)),
+    ])
+    outcome.fit([a.outcome_text() for a, _ in items], [g.outcome for _, g in items])
+    assert set(outcome.classes_) <= set(OUTCOMES)
+    return AnkeModel(features, classifiers, outcome)
+
+
+# ------------------------------------------------------------------------------ persistence
+
+def _sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def library_versions() -> dict[str, str]:
+    import sklearn
+    import spacy
+
+    return {"python": platform.python_version(), "scikit-learn": sklearn.__version__,
+            "spacy": spacy.__version__, "numpy": np.__version__, "joblib": joblib.__version__}
+
+
+def save_model(model: AnkeModel, path: Path = DEFAULT_MODEL, *, training: dict | None = None,
+               evaluation: dict | None = None) -> dict:
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    joblib.dump(model, path, compress=3)
+    manifest = {
+        "file": path.name,
+        "sha256": _sha256(path),
+        "bytes": path.stat().st_size,
+        "libraries": library_versions(),
+        "training": training or {},
+        "thresholds": model.thresholds,
+        "evaluation": evaluation or {},
+    }
+    path.with_suffix(".json").write_text(json.dumps(manifest, ensure_ascii=False, indent=2) + "\n",
+                                         encoding="utf-8")
+    return manifest
+
+
+def manifest_for(path: Path = DEFAULT_MODEL) -> dict:
+    return json.loads(Path(path).with_suffix(".json").read_text(encoding="utf-8"))
+
+
+_CACHE: dict[str, AnkeModel] = {}
+
+
+def load_model(path: Path = DEFAULT_MODEL) -> AnkeModel:
+    """Load a model, verifying the sha256 recorded in its manifest."""
+    path = Path(path)
+    key = str(path.resolve())
+    if key in _CACHE:
+        return _CACHE[key]
+    manifest_path = path.with_suffix(".json")
+    if not path.exists():
+        raise ModelIntegrityError(f"model file {path} not found; run `anke train`")
+    if not manifest_path.exists():
+        raise ModelIntegrityError(f"model {path} has no manifest {manifest_path.name}; refusing to load")
+    expected = json.loads(manifest_path.read_text(encoding="utf-8")).get("sha256")
+    actual = _sha256(path)
+    if expected != actual:
+        raise ModelIntegrityError(
+            f"model {path} does not match its manifest (sha256 {actual[:12]}… != {str(expected)[:12]}…); "
+            "refusing to load a changed or corrupted model — retrain with `anke train`")
+    model = joblib.load(path)
+    _CACHE[key] = model
+    return model
+
+
+def model_version(path: Path = DEFAULT_MODEL) -> str:
+    try:
+        return "model-" + manifest_for(path)["sha256"][:12]
+    except (OSError, KeyError, json.JSONDecodeError):
+        return "rules-only"
