@@ -30,12 +30,21 @@ MAX_BYTES = 200 * 1024 * 1024
 #: A page with fewer extractable characters than this is treated as scanned.
 MIN_TEXT_CHARS = 25
 #: Share of page height treated as header/footer band.
-TOP_BAND = 0.085
-BOTTOM_BAND = 0.075
+TOP_BAND = 0.055
+BOTTOM_BAND = 0.06
 #: A block starting right of this share of page width, after a wide gap, is margin text.
 MARGIN_START = 0.62
 WIDE_GAP = 24.0
 BULLETS = ("•", "●", "▪", "◦", "–", "·", "\uf0b7")
+_CID = re.compile(r"\(cid:(\d+)\)")
+_CID_CHARS = {127: "•", 149: "•", 150: "–", 151: "—"}
+
+
+def _cid_char(m: re.Match) -> str:
+    """pdfminer writes glyphs it cannot map as "(cid:N)"; bullets are the common case."""
+    return _CID_CHARS.get(int(m.group(1)), "")
+
+
 FOOTER_RE = re.compile(r"\bSide\s+(\d{1,3})\s+(?:af|/)\s+(\d{1,3})\b", re.I)
 
 
@@ -185,7 +194,8 @@ def _read_pdfplumber(path: Path, max_pages: int) -> list[Page | None]:
             if sum(len(w["text"]) for w in words) < MIN_TEXT_CHARS:
                 pages.append(None)
                 continue
-            segs = [_Seg(w["x0"], w["x1"], w["top"], w["bottom"], w["text"], float(w["size"]),
+            segs = [_Seg(w["x0"], w["x1"], w["top"], w["bottom"], _CID.sub(_cid_char, w["text"]),
+                         float(w["size"]),
                          "bold" in w["fontname"].lower()) for w in words]
             pages.append(_layout_page(_merge_words(segs), i + 1, float(page.width),
                                       float(page.height)))

@@ -181,12 +181,14 @@ _CACHE: dict[str, AnkeModel] = {}
 def load_model(path: Path = DEFAULT_MODEL) -> AnkeModel:
     """Load a model, verifying the sha256 recorded in its manifest."""
     path = Path(path)
-    key = str(path.resolve())
-    if key in _CACHE:
-        return _CACHE[key]
-    manifest_path = path.with_suffix(".json")
     if not path.exists():
         raise ModelIntegrityError(f"model file {path} not found; run `anke train`")
+    manifest_path = path.with_suffix(".json")
+    stat = path.stat()
+    key = f"{path.resolve()}:{stat.st_size}:{stat.st_mtime_ns}:" + (
+        str(manifest_path.stat().st_mtime_ns) if manifest_path.exists() else "")
+    if key in _CACHE:
+        return _CACHE[key]
     if not manifest_path.exists():
         raise ModelIntegrityError(f"model {path} has no manifest {manifest_path.name}; refusing to load")
     expected = json.loads(manifest_path.read_text(encoding="utf-8")).get("sha256")

@@ -16,11 +16,14 @@ _STREET_SUFFIX = (r"(?:vej|vejen|gade|gaden|allé|alle|vænge|vænget|parken|par
                   r"mark|marken|bjerg|bro|engen|eng|hegn|holm|kær|krog|løkke|skov|skoven|strand|"
                   r"stien|tværvej|boulevard|gården|agre|ager|lyst|huse|bo)")
 STREET_RE = re.compile(
-    r"\b[A-ZÆØÅ][a-zæøåé]+(?:[ -][A-ZÆØÅ]?[a-zæøåé]+)?" + _STREET_SUFFIX +
+    r"\b(?:[A-ZÆØÅ][a-zæøåé.]+\s+){0,2}[A-ZÆØÅ][a-zæøåé]+\s(?:Vej|Gade|Allé|Alle|Plads|Torv|Boulevard|Stræde|Have|Park|Vænge)"
+    r"\s+\d{1,4}\s?[A-Za-z]?(?:,\s*\d{1,2}\.?\s*(?:sal|tv|th|mf)?\.?)?"
+    r"|\b[A-ZÆØÅ][a-zæøåé]+(?:[ -][A-ZÆØÅ]?[a-zæøåé]+)?" + _STREET_SUFFIX +
     r"\s+\d{1,4}\s?[A-Za-z]?(?:,\s*(?:\d{1,2}\.?\s*(?:sal|tv|th|mf)?\.?|st\.?\s*(?:tv|th|mf)?\.?))?"
     r"(?:,?\s*\d{4}\s+[A-ZÆØÅ][a-zæøå]+(?:\s+[A-ZÆØÅ]{1,2}\b)?)?")
 POSTCODE_CITY_RE = re.compile(r"\b[1-9]\d{3}\s+[A-ZÆØÅ][a-zæøå]+(?:\s+(?:[A-ZÆØÅ]{1,2}|[A-ZÆØÅ][a-zæøå]+))?\b")
 _NAME = r"[A-ZÆØÅ][a-zæøåéü]+(?:-[A-ZÆØÅ][a-zæøå]+)?"
+_POSTCODE_LINE = re.compile(r"^(?:DK-)?[1-9]\d{3}\s+[A-ZÆØÅ][\wæøåÆØÅ .-]{1,30}$")
 FULL_NAME_RE = re.compile(rf"^{_NAME}(?:\s+{_NAME}){{1,3}}$")
 _RELATION_CUE = re.compile(
     r"\b(?i:din|dit|dine|hans|hendes|borgerens|klagers|sin|sit|jeres|jeres)\s+"
@@ -46,17 +49,24 @@ class Masker:
     """Masks one decision's personal data; ``names`` are learned from its header."""
 
     names: set[str] = field(default_factory=set)
+    literals: set[str] = field(default_factory=set)
 
     def learn_from_header(self, lines: list[str]) -> None:
-        """Learn names from the address block and labelled lines of a letter's first page."""
+        """Learn names and addresses from the address block and labelled lines of a letter's
+        first page. An address block ends in a "4-digit postcode + town" line; its first line
+        that looks like a person's name is the name, the lines after it the address."""
+        lines = [ln.strip() for ln in lines]
         for i, line in enumerate(lines):
-            line = line.strip()
             for m in _LABEL_CUE.finditer(line):
                 self._add(m.group(1))
-            # an address block: a name line followed by a street line
-            if FULL_NAME_RE.match(line) and i + 1 < len(lines) and (
-                    STREET_RE.search(lines[i + 1]) or POSTCODE_CITY_RE.search(lines[i + 1])):
-                self._add(line)
+            if _POSTCODE_LINE.match(line) and "Statsservice" not in line:
+                block = lines[max(0, i - 3): i]
+                for k, candidate in enumerate(block):
+                    if FULL_NAME_RE.match(candidate) and not (set(candidate.split()) & _NOT_NAMES):
+                        self._add(candidate)
+                        self.literals.update(x for x in block[k + 1:] if len(x) > 4)
+                        self.literals.add(line)
+                        break
 
     def learn_from_text(self, text: str) -> None:
         for m in _RELATION_CUE.finditer(text):
@@ -75,6 +85,8 @@ class Masker:
 
     def mask(self, text: str) -> str:
         text = CPR_RE.sub(CPR_MASK, text)
+        for literal in sorted(self.literals, key=len, reverse=True):
+            text = text.replace(literal, ADDRESS_MASK)
         text = STREET_RE.sub(ADDRESS_MASK, text)
         if self.names:
             alternatives = sorted(self.names, key=len, reverse=True)

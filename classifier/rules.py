@@ -44,12 +44,16 @@ _CLAIM_RE = re.compile(
     r"gjorde\s+gældende|gjort\s+gældende|påstår|påstod|klager\s+over|klaget\s+over|klagede\s+over|"
     r"finder|fandt|synes|er\s+uenig|var\s+uenig|henviser|henviste|fremhæver|fremhævede|"
     r"peger\s+på|pegede\s+på|bemærker|bemærkede|argumenterer)"
-    r"|\bi\s+(?:din\s+|jeres\s+|klagen|klagen\s+til\s+os)(?:klage\s+)?(?:er\s+det|har\s+\w+|blev\s+det|skriver|anfører)"
+    r"|\bi\s+(?:din\s+klage|jeres\s+klage|klagen(?:\s+til\s+(?:os|ankestyrelsen))?|høringssvaret|"
+    r"bemærkningerne)\s+(?:er\s+det|har\s+\w+|blev\s+det|skriver|anfører|gøres\s+det|mener)"
     r"|\bdet\s+(?:er|blev)\s+(?:i\s+klagen\s+)?gjort\s+gældende"
     r"|\b(?:efter|ifølge)\s+(?:din|dit|jeres|klagers|borgerens|\w+s)\s+(?:opfattelse|mening|advokat|"
     r"partsrepræsentant|repræsentant)"
     r"|\bdin\s+(?:klage|advokat|partsrepræsentant|repræsentant|værge)\b.*\b(?:anfører|anført|mener|skriver)",
     re.I)
+_INVERTED_CLAIM_RE = re.compile(
+    r",\s*(?:mener|skriver|anfører|oplyser|påstår|siger|fremhæver)\s+(?:du|i|klager(?:en)?|borgeren|"
+    r"din\s+\w+|advokaten|repræsentanten|partsrepræsentanten|han|hun)\b", re.I)
 _AGREE_RE = re.compile(
     r"\b(vi|ankestyrelsen|beskæftigelsesudvalget|udvalget)\s+(?:er|var)\s+enig(?:e)?\s+(?:med\s+\w+\s+)?i|"
     r"\b(?:du|i|klager|borgeren)\s+har\s+ret\s+i|\bvi\s+giver\s+(?:dig|jer)\s+ret\s+i|"
@@ -201,6 +205,8 @@ class SentenceContext:
         self.text = text
         m = _CLAIM_RE.search(text)
         self.claim_end = m.end() if m else -1
+        if _INVERTED_CLAIM_RE.search(text):
+            self.claim_end = 0
         self.agree = bool(_AGREE_RE.search(text))
         r = _REJECT_RE.search(text)
         self.reject_end = r.end() if r else -1

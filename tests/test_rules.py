@@ -1,0 +1,96 @@
+"""Rules: every pattern's sample sentence, and the polarity/speaker/rules-text traps."""
+
+import pytest
+
+from classifier.rules import apply_rules, compile_pattern, load_rules
+from classifier.schema import Sentence
+
+
+def hits(text: str, section: str = "begrundelse", kind: str | None = None) -> set[str]:
+    result = apply_rules([Sentence(text, 1, section, 0)])
+    return {h.rule.label for h in result.valid(kind)}
+
+
+RULES = load_rules()
+
+
+@pytest.mark.parametrize("rule", RULES, ids=[r.id for r in RULES])
+def test_every_rule_matches_its_example(rule):
+    assert rule.example, f"{rule.id} has no example sentence"
+    section = rule.sections[0] if rule.sections else (
+        "afgørelse" if rule.kind in ("outcome", "partial") else "begrundelse")
+    assert rule.label in hits(rule.example, section, rule.kind), rule.pattern
+
+
+def test_pattern_syntax_compiles_to_matcher_tokens():
+    spec = compile_pattern("ikke {0,3} ~oplyse|belyst")
+    assert spec[0] == {"LEMMA": "ikke"}
+    assert spec[1] == {"OP": "{0,3}"}
+    assert set(spec[2]["LEMMA"]["IN"]) >= {"oplyse", "belyst"}
+
+
+@pytest.mark.parametrize("text,label", [
+    ("Vi vurderer, at sagen ikke var tilstrækkeligt oplyst, da kommunen traf afgørelse.", "officialprincip"),
+    ("Kommunen burde have indhentet en statusattest fra din egen læge.", "officialprincip"),
+    ("Der mangler en beskrivelse af, hvordan din datters epilepsi påvirker familiens hverdag.", "officialprincip"),
+    ("Kommunen har ikke partshørt dig over udtalelsen fra arbejdsgiveren.", "partshøring"),
+    ("Du fik ikke mulighed for at kommentere rehabiliteringsteamets indstilling.", "partshøring"),
+    ("Kommunen har ikke gjort notat om de oplysninger, du gav ved mødet den 4. maj.", "notatpligt"),
+    ("Kommunen har ikke vejledt dig om muligheden for at søge om hjælp efter servicelovens § 100.", "vejledning"),
+    ("Genvurderingen skete ikke inden for fire uger.", "sagsbehandlingstid"),
+    ("Afgørelsen skulle have været truffet efter servicelovens § 83 a.", "retsgrundlag"),
+    ("Kommunen har ikke henvist til de bestemmelser, afgørelsen bygger på.", "retsgrundlag"),
+    ("Begrundelsen forklarer ikke, hvordan kommunen har beregnet fradraget.", "begrundelse"),
+    ("Kommunen har anvendt sit serviceniveau som en fast grænse uden at se på dit behov.", "konkret_vurdering"),
+])
+def test_findings_in_ankestyrelsens_voice(text, label):
+    assert label in hits(text, kind="error")
+
+
+@pytest.mark.parametrize("text,label", [
+    # polarity: the duty was met
+    ("Vi vurderer, at sagen er tilstrækkeligt oplyst.", "officialprincip"),
+    ("Der mangler ikke oplysninger i sagen, som kunne føre til et andet resultat.", "officialprincip"),
+    ("Kommunen har ikke tilsidesat notatpligten.", "notatpligt"),
+    # the citizen's or representative's claim
+    ("Du mener, at kommunen ikke har partshørt dig over lægens udtalelse.", "partshøring"),
+    ("Din advokat har anført, at sagen ikke er tilstrækkeligt oplyst.", "officialprincip"),
+    ("I klagen er det gjort gældende, at kommunen ikke har vejledt dig.", "vejledning"),
+    ("Kommunen har ikke vejledt dig, skriver du i klagen.", "vejledning"),
+    # Ankestyrelsen rejects the claim
+    ("Vi er ikke enige i, at kommunen burde have indhentet flere oplysninger.", "officialprincip"),
+    ("Det er ikke korrekt, at kommunen ikke har partshørt dig.", "partshøring"),
+    # rules text and duties
+    ("Kommunen skal sørge for, at sagen er tilstrækkeligt oplyst, før der træffes afgørelse.", "officialprincip"),
+])
+def test_traps_yield_no_error(text, label):
+    assert label not in hits(text, kind="error")
+
+
+def test_rules_section_never_yields_an_error():
+    text = "Det er en fejl, når myndigheden ikke har partshørt parten over væsentlige oplysninger."
+    assert "partshøring" in {h.rule.label for h in apply_rules([Sentence(text, 1, "regler", 0)]).hits}
+    assert not hits(text, section="regler", kind="error")
+
+
+def test_agreement_with_the_citizen_is_a_finding():
+    text = "Vi er enige med dig i, at kommunen ikke har partshørt dig."
+    assert "partshøring" in hits(text, kind="error")
+
+
+@pytest.mark.parametrize("text,outcome", [
+    ("Du får ikke medhold i din klage.", "stadfæstet"),
+    ("Du får medhold i din klage.", "ændret"),
+    ("Vi sender sagen tilbage til kommunen, som skal behandle den igen.", "hjemvist"),
+    ("Vi afviser at behandle din klage, fordi den er indgivet for sent.", "afvist"),
+])
+def test_outcome_polarity(text, outcome):
+    assert hits(text, section="afgørelse", kind="outcome") >= {outcome}
+    others = {"stadfæstet", "ændret"} - {outcome}
+    assert not (hits(text, section="afgørelse", kind="outcome") & others)
+
+
+def test_kritik_negated():
+    assert "kritik" in hits("Vi kritiserer, at kommunen ikke har overholdt fristen.", kind="kritik")
+    assert not hits("Vi finder ikke grundlag for at kritisere kommunens sagsbehandling.", kind="kritik")
+    assert not hits("Du mener, at vi bør kritisere kommunen.", kind="kritik")
