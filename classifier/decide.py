@@ -22,7 +22,7 @@ from classifier.analysis import Analysis
 from classifier.model import SENTENCE_LABELS, AnkeModel
 from classifier.schema import OUTCOME_PRECEDENCE, Classification, Evidence, resolve_outcome
 
-RESULT_SECTIONS = ("afgørelse", "resume")
+RESULT_SECTIONS = ("afgørelse", "resume", "hvad_skal_kommunen_gøre")
 DEFAULT_THRESHOLD = {"combined": 0.5, "rules": 0.7, "model": 0.5}
 REVIEW_MARGIN = 0.08
 MODES = ("combined", "rules", "model")
@@ -74,7 +74,17 @@ def decide_outcome(analysis: Analysis, model: AnkeModel | None, mode: str = "com
         strength[h.rule.label] += h.rule.strength
         if h.rule.label not in best or h.rule.strength > best[h.rule.label].rule.strength:
             best[h.rule.label] = h
+    # "Vi ophæver afgørelsen og sender sagen tilbage": set aside and remitted counts as hjemvist
+    if "hjemvist" in strength and "ændret" in strength and all(
+            "ophæve" in h.rule.pattern for h in result_hits if h.rule.label == "ændret"):
+        del strength["ændret"]
+        best.pop("ændret", None)
     strong = [o for o, s in strength.items() if s >= 0.9]
+    # a rejected complaint is often "sent back" or mentions what the kommune did: when the
+    # rejection clearly dominates, it is the result
+    others = max([v for o, v in strength.items() if o != "afvist"], default=0.0)
+    if strength.get("afvist", 0) >= 2 and strength["afvist"] >= 2 * others:
+        strong = ["afvist"]
     partial_hits = analysis.rules.valid("partial")
     rule_outcome = resolve_outcome(strong) if strong else (
         max(strength, key=strength.get) if strength else None)

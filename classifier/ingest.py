@@ -358,7 +358,8 @@ def text_document(text: str, source: str, sha256: str = "") -> Document:
     for number, chunk in enumerate(text.split("\f"), start=1):
         page = Page(number=number)
         prev_blank = True
-        for raw in chunk.splitlines():
+        chunk_lines = chunk.splitlines()
+        for k, raw in enumerate(chunk_lines):
             stripped = raw.strip()
             if not stripped:
                 prev_blank = True
@@ -371,14 +372,22 @@ def text_document(text: str, source: str, sha256: str = "") -> Document:
             if bullet:
                 stripped = "• " + stripped.lstrip("".join(BULLETS) + "-* ").strip()
             heading = stripped.startswith("#") or (
-                not bullet and len(stripped) < 70 and not stripped.endswith((".", ",", ":"))
-                and prev_blank and _HEADING_WORDS.match(stripped) is not None)
+                not bullet and len(stripped) < 70 and not stripped.endswith((".", ",", ";"))
+                and prev_blank and (_HEADING_WORDS.match(stripped) is not None or (
+                    len(stripped.split()) <= 8 and stripped[:1].isupper()
+                    and _next_is_text(chunk_lines, k))))
             stripped = stripped.lstrip("# ").strip() if stripped.startswith("#") else stripped
             page.lines.append(Line(text=stripped, page=number, heading=heading, bullet=bullet,
                                    para_start=prev_blank))
             prev_blank = False
         pages.append(page)
     return Document(source=source, sha256=sha256, pages=pages, engine="text")
+
+
+def _next_is_text(lines: list[str], k: int) -> bool:
+    """A short line is a heading when a paragraph of running text follows right after it."""
+    nxt = lines[k + 1].strip() if k + 1 < len(lines) else ""
+    return len(nxt.split()) >= 6 and not nxt.startswith(("J.nr", "Dato", "Tlf", "Cpr", "CPR"))
 
 
 # ------------------------------------------------------------------------------- time limit

@@ -38,15 +38,18 @@ NON_FINDING_SECTIONS = {"regler", "love", "klagevejledning"}
 FACT_SECTIONS = {"sagens_oplysninger", "sagsfremstilling"}
 
 _CLAIM_RE = re.compile(
-    r"\b(du|i|din\s+\w+|jeres\s+\w+|klager(?:en)?|borgeren|partsrepræsentanten|advokaten|"
-    r"repræsentanten|værgen|forældrene|moren|faren|han|hun)\s+(?:har\s+|havde\s+)?(?:også\s+)?"
+    r"(?<![\wæøå])(du|i|din\s+\w+|jeres\s+\w+|klager(?:en)?|borgeren|partsrepræsentanten|advokaten|"
+    r"repræsentanten|værgen|forældrene|moren|faren|han|hun|\[NAVN\]|advokat\s+\[NAVN\])"
+    r"(?:\s+(?!at\b|og\b|men\b)[\wæøå\[\]]+){0,4}?\s+"
     r"(mener|mente|anfører|anførte|anført|skriver|skrev|skrevet|oplyser|oplyste|gør\s+gældende|"
     r"gjorde\s+gældende|gjort\s+gældende|påstår|påstod|klager\s+over|klaget\s+over|klagede\s+over|"
     r"finder|fandt|synes|er\s+uenig|var\s+uenig|henviser|henviste|fremhæver|fremhævede|"
     r"peger\s+på|pegede\s+på|bemærker|bemærkede|argumenterer)"
     r"|\bi\s+(?:din\s+klage|jeres\s+klage|klagen(?:\s+til\s+(?:os|ankestyrelsen))?|høringssvaret|"
     r"bemærkningerne)\s+(?:er\s+det|har\s+\w+|blev\s+det|skriver|anfører|gøres\s+det|mener)"
-    r"|\bdet\s+(?:er|blev)\s+(?:i\s+klagen\s+)?gjort\s+gældende"
+    r"|\bdet\s+(?:er|blev)\s+(?:\w+\s+)?(?:i\s+klagen\s+)?(?:gjort\s+gældende|anført|oplyst|skrevet)"
+    r"|\b(?:anført|anfører|gjort\s+gældende|skrevet|oplyst)\s+i\s+(?:klagen|din\s+klage|høringssvaret|"
+    r"bemærkningerne|mailen|brevet)"
     r"|\b(?:efter|ifølge)\s+(?:din|dit|jeres|klagers|borgerens|\w+s)\s+(?:opfattelse|mening|advokat|"
     r"partsrepræsentant|repræsentant)"
     r"|\bdin\s+(?:klage|advokat|partsrepræsentant|repræsentant|værge)\b.*\b(?:anfører|anført|mener|skriver)",
@@ -61,13 +64,20 @@ _AGREE_RE = re.compile(
 _REJECT_RE = re.compile(
     r"\b(vi|ankestyrelsen|beskæftigelsesudvalget|udvalget)\s+(?:er|var)\s+ikke\s+enig(?:e)?|"
     r"\b(vi|ankestyrelsen|beskæftigelsesudvalget|udvalget)\s+(?:vurderer|vurderede|finder|fandt|mener|"
-    r"mente)\s+ikke\b|"
+    r"mente)\s+(?:\w+\s+)?ikke\b|"
     r"\b(vi|ankestyrelsen|beskæftigelsesudvalget|udvalget)\s+(?:kan|kunne|har|havde|ser|så|finder|fandt)\s+"
     r"ikke\s+(?:noget\s+|tilstrækkeligt\s+)?(?:grundlag|anledning|grund|holdepunkt\w*|følge|give\s+\w+\s+medhold)|"
     r"\bdet\s+er\s+ikke\s+(?:korrekt|rigtigt|tilfældet|vores\s+vurdering)|"
     r"\bder\s+er\s+ikke\s+(?:grundlag|holdepunkter|noget\s+grundlag)\s+for\s+at\s+(?:antage|mene|sige|konkludere|fastslå)|"
     r"\b(?:vi|ankestyrelsen)\s+(?:er|var)\s+uenig|\bikke\s+enige\s+i|\bikke\s+grundlag\s+for\s+at\s+(?:antage|mene|konkludere)|"
-    r"\buanset\s+(?:om|at)\b|\bhvis\s+(?:kommunen|sagen|det)\b|\bom\s+kommunen\s+har\b", re.I)
+    r"\buanset\s+(?:om|at)\b|\bhvis\b|\bsåfremt\b|\bi\s+fald\b|\bom\s+kommunen\s+har\b|"
+    r"\b(?:kan|kunne)\s+(?:dog\s+)?se\s+bort\s+fra\b", re.I)
+_REPORTED_RE = re.compile(
+    r"\b(?:kommunen|jobcentret|udbetaling\s+danmark|forvaltningen|[A-ZÆØÅ][\wæøå-]+\s+kommune)\s+"
+    r"(?:har\s+|havde\s+)?(?:\w+\s+){0,2}?(?:ændret|ændrede|givet|gav|genvurderet|genvurderede|"
+    r"fastholdt|fastholder|omgjort|omgjorde|bevilget|bevilgede|truffet|traf)\b"
+    r"|\b(?:har|havde)\s+kommunen\s+(?:\w+\s+)?(?:ændret|givet|truffet|genvurderet|fastholdt|omgjort)\b",
+    re.I)
 _DUTY_RE = re.compile(
     r"^\s*(?:(?:en|den|kommunen|myndigheden|forvaltningen|jobcentret|udbetaling danmark|"
     r"ankestyrelsen|man|der|det)\b[^.]{0,40}?\s(?:skal|må|bør|kan)\s(?!have\b|ikke\s+have\b))"
@@ -111,7 +121,8 @@ class Hit:
         if self.rule.kind in ("error", "kritik"):
             if self.claim or self.duty or self.section in NON_FINDING_SECTIONS:
                 return False
-        elif self.rule.kind == "outcome" and self.section in ("regler", "love"):
+        elif self.rule.kind in ("outcome", "partial") and (
+                self.claim or self.section in ("regler", "love", "klagevejledning")):
             return False
         return True
 
@@ -133,6 +144,9 @@ def _token_spec(tok: str) -> dict:
     from classifier.nlp import lemma_table
 
     table = lemma_table()
+    if tok.startswith("="):  # exact lower-case forms only: "=begrundet" is not "begrunde"
+        forms = sorted(a.lstrip("=") for a in tok.split("|"))
+        return {"LOWER": {"IN": forms}} if len(forms) > 1 else {"LOWER": forms[0]}
     alts = {a.lstrip("~") for a in tok.split("|")}
     keys = sorted(alts | {table.get(a, a) for a in alts})
     return {"LEMMA": {"IN": keys}} if len(keys) > 1 else {"LEMMA": keys[0]}
@@ -197,9 +211,10 @@ def _clause_negated(doc: Doc, start: int, end: int, rule: Rule) -> bool:
 
 
 class SentenceContext:
-    """Speaker, rejection and duty cues of one sentence, computed once."""
+    """Speaker, rejection and duty cues of one sentence, computed once. ``reported``: the
+    sentence tells what the municipality did ("Kommunen har givet dig medhold")."""
 
-    __slots__ = ("text", "claim_end", "agree", "reject_end", "duty")
+    __slots__ = ("text", "claim_end", "agree", "reject_end", "duty", "reported")
 
     def __init__(self, text: str):
         self.text = text
@@ -210,8 +225,10 @@ class SentenceContext:
         self.agree = bool(_AGREE_RE.search(text))
         r = _REJECT_RE.search(text)
         self.reject_end = r.end() if r else -1
+        self.reported = bool(_REPORTED_RE.search(text))
         self.duty = bool(_DUTY_RE.search(text)) and not re.search(
-            r"\b(skulle|burde|havde)\s+(?:\w+\s+){0,3}have\b|\bhar\s+ikke\b|\bikke\s+har\b", text, re.I)
+            r"\b(skulle|burde|havde)\s+(?:\w+\s+){0,3}have\b|\bhar\s+ikke\b|\bikke\s+har\b|"
+            r"lægges\s+til\s+grund|\bkonstatere|\bfastslå", text, re.I)
 
 
 def apply_rules(sentences, docs: list[Doc] | None = None) -> RuleResult:
@@ -236,8 +253,8 @@ def apply_rules(sentences, docs: list[Doc] | None = None) -> RuleResult:
             seen.add(rule.id)
             char_start = doc[start].idx
             claim = ctx.claim_end >= 0 and ctx.claim_end <= char_start + 1 and not ctx.agree
-            if rule.kind == "outcome" or rule.voice == "any":
-                claim = False
+            if rule.kind == "outcome" and ctx.reported:
+                claim = True  # "Kommunen har givet dig medhold": not our result
             rejected = ctx.reject_end >= 0 and ctx.reject_end <= char_start and rule.kind != "outcome"
             negated = rule.negatable and _clause_negated(doc, start, end, rule)
             duty = ctx.duty and rule.kind in ("error", "kritik") and rule.voice != "instruction"

@@ -79,6 +79,15 @@ def _looks_like_first_page(page, previous) -> bool:
     return (has_jnr and has_date) or (has_title and (has_jnr or has_date))
 
 
+_NOT_BODY = re.compile(r"J\.?\s?nr|Tlf|Cpr|CPR|Sagsbehandler|Telefon|www\.|@|Statsservice|Dato:", re.I)
+
+
+def _looks_like_body(text: str) -> bool:
+    """Running text (a sentence of some length) rather than letterhead or address lines."""
+    return len(text.split()) >= 10 and text.rstrip().endswith((".", ":", "?")) and \
+        not _NOT_BODY.search(text)
+
+
 # ----------------------------------------------------------------------------- paragraphs
 
 def _join(prev: str, nxt: str) -> str:
@@ -125,14 +134,14 @@ def parse_decision(doc: Document, first: int, last: int, index: int = 0) -> Pars
     paras = paragraphs(lines)
 
     # header: everything before the first heading that opens a known section or a title
-    header_end = 0
+    header_end = len(paras)
     for k, para in enumerate(paras):
-        if para.heading and (canonical_section(para.text) or _TITLE.match(para.text)):
+        if (para.heading and not _TITLE.match(para.text)) or _looks_like_body(para.text):
             header_end = k
             break
     header_raw: list[str] = []
     for ln in lines:
-        if ln.heading and (canonical_section(ln.text) or _TITLE.match(ln.text)):
+        if (ln.heading and not _TITLE.match(ln.text)) or _looks_like_body(ln.text):
             break
         header_raw.append(ln.text)
     header_lines = margin.splitlines() + header_raw
@@ -148,6 +157,11 @@ def parse_decision(doc: Document, first: int, last: int, index: int = 0) -> Pars
     sections.append(Section("header", "", pages[0].number if pages else 1))
     para_sections: list[str] = []
     for k, para in enumerate(paras):
+        if k == header_end and current == "header" and not (
+                para.heading and (canonical_section(para.text) or _TITLE.match(para.text))):
+            # a letter that starts its body without a known heading opens with its result
+            current = "afgørelse"
+            sections.append(Section("afgørelse", "", para.page))
         if para.heading and k >= header_end:
             name = canonical_section(para.text)
             if name is None and _TITLE.match(para.text):
