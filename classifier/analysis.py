@@ -37,5 +37,5 @@ def analyse(decision: ParsedDecision) -> Analysis:
     docs = list(nlp.pipe(s.text for s in decision.sentences))
     contexts = [SentenceContext(s.text) for s in decision.sentences]
     reprs = [sentence_repr(d, s.section, c) for d, s, c in zip(docs, decision.sentences, contexts)]
-    rules = apply_rules(decision.sentences, docs)
+    rules = apply_rules(decision.sentences, docs, contexts)
     return Analysis(decision, docs, contexts, reprs, rules)

@@ -182,15 +182,39 @@ def load_rules() -> tuple[Rule, ...]:
     return tuple(rules)
 
 
+@dataclass
+class _Compiled:
+    rule: Rule
+    required: list[frozenset[str]]  # every non-optional token: the keys one of which must occur
+    matcher: Matcher
+
+
 @lru_cache(maxsize=1)
-def _matcher() -> tuple[Matcher, dict[str, Rule]]:
+def _compiled() -> tuple[list[_Compiled], dict[str, list[int]]]:
+    """One small Matcher per rule, plus an index from a key word to the rules that need it.
+
+    spaCy evaluates set predicates ("LEMMA IN [...]") in Python, so running all rules on every
+    sentence is slow; a rule is only run on a sentence that holds a word of each of its
+    required tokens (a set test), which skips almost all (sentence, rule) pairs."""
     nlp = get_nlp()
-    matcher = Matcher(nlp.vocab, validate=True)
-    by_id = {}
+    compiled: list[_Compiled] = []
+    index: dict[str, list[int]] = {}
     for rule in load_rules():
-        matcher.add(rule.id, [compile_pattern(rule.pattern)])
-        by_id[rule.id] = rule
-    return matcher, by_id
+        spec = compile_pattern(rule.pattern)
+        required = []
+        for tok in spec:
+            if "OP" in tok and len(tok) == 1:
+                continue
+            attr = tok.get("LEMMA", tok.get("LOWER"))
+            keys = attr["IN"] if isinstance(attr, dict) else [attr]
+            required.append(frozenset(keys))
+        matcher = Matcher(nlp.vocab, validate=True)
+        matcher.add(rule.id, [spec])
+        compiled.append(_Compiled(rule, required, matcher))
+        anchor = min(required, key=len)
+        for key in anchor:
+            index.setdefault(key, []).append(len(compiled) - 1)
+    return compiled, index
 
 
 def _literal_negators(rule: Rule) -> int:
@@ -231,26 +255,30 @@ class SentenceContext:
             r"lægges\s+til\s+grund|\bkonstatere|\bfastslå", text, re.I)
 
 
-def apply_rules(sentences, docs: list[Doc] | None = None) -> RuleResult:
+def apply_rules(sentences, docs: list[Doc] | None = None,
+                contexts: list[SentenceContext] | None = None) -> RuleResult:
     """Run every rule over ``sentences`` (objects with text/page/section/index)."""
-    matcher, by_id = _matcher()
-    nlp = get_nlp()
+    compiled, index = _compiled()
     if docs is None:
-        docs = list(nlp.pipe(s.text for s in sentences))
+        docs = list(get_nlp().pipe(s.text for s in sentences))
     result = RuleResult()
-    for sent, doc in zip(sentences, docs):
-        matches = matcher(doc)
-        if not matches:
-            continue
-        ctx = SentenceContext(sent.text)
-        seen: set[str] = set()
-        for match_id, start, end in matches:
-            rule = by_id[nlp.vocab.strings[match_id]]
-            if rule.id in seen:
-                continue
+    for k, (sent, doc) in enumerate(zip(sentences, docs)):
+        keys = {t.lemma_ for t in doc} | {t.lower_ for t in doc}
+        candidates = sorted({i for key in keys for i in index.get(key, ())})
+        ctx = None
+        for i in candidates:
+            c = compiled[i]
+            rule = c.rule
             if rule.sections and sent.section not in rule.sections:
                 continue
-            seen.add(rule.id)
+            if not all(req & keys for req in c.required):
+                continue
+            matches = c.matcher(doc)
+            if not matches:
+                continue
+            if ctx is None:
+                ctx = contexts[k] if contexts is not None else SentenceContext(sent.text)
+            _, start, end = matches[0]
             char_start = doc[start].idx
             claim = ctx.claim_end >= 0 and ctx.claim_end <= char_start + 1 and not ctx.agree
             if rule.kind == "outcome" and ctx.reported:
