@@ -85,6 +85,25 @@ def file_sha256(path: Path) -> str:
 
 # --------------------------------------------------------------------------- worker side
 
+def is_fatal(exc: BaseException) -> bool:
+    """Errors that are not about one file and must stop the whole batch (a broken or
+    tampered model file): ``classifier.model.ModelIntegrityError``."""
+    try:
+        from classifier.model import ModelIntegrityError
+    except Exception:  # noqa: BLE001 - the model module is optional here
+        return type(exc).__name__ == "ModelIntegrityError"
+    return isinstance(exc, ModelIntegrityError)
+
+
+def _masked(message: str) -> str:
+    """An exception message may quote the letter: mask personal data before storing it."""
+    try:
+        from classifier.privacy import mask_text
+        return mask_text(message)
+    except Exception:  # noqa: BLE001 - never fail while reporting a failure
+        return message
+
+
 def _failed(path: str, sha256: str, error: str) -> dict[str, Any]:
     return Classification(source=path, sha256=sha256, status="failed", error=error).to_json()
 
@@ -95,7 +114,9 @@ def classify_one(path: str, sha256: str, *, engine: str = "pdfium", ocr: bool = 
     """The per-file work, run in a worker (process pool or Dask) or in-process.
 
     Top-level and picklable; returns plain data: ``{"path", "sha256", "results": [dict],
-    "texts": [str | None], "seconds"}`` where ``results`` are ``Classification.to_json()``. Never raises: an exception becomes one failed record."""
+    "texts": [str | None], "seconds"}`` where ``results`` are ``Classification.to_json()``.
+    An exception becomes one failed record, except a fatal one (``is_fatal``: a broken model
+    file), which stops the batch."""
     start = time.perf_counter()
     try:
         if classify is None:
@@ -113,9 +134,12 @@ def classify_one(path: str, sha256: str, *, engine: str = "pdfium", ocr: bool = 
             records.append(data)
             texts.append(None if no_text or not isinstance(text, str) else text)
     except Exception as exc:  # the contract says classify_file never raises; be safe anyway
+        if is_fatal(exc):
+            raise
         tb = traceback.extract_tb(exc.__traceback__)
         where = f" at {Path(tb[-1].filename).name}:{tb[-1].lineno}" if tb else ""
-        records = [_failed(path, sha256, f"internal: {type(exc).__name__}: {exc}{where}")]
+        records = [_failed(path, sha256,
+                           f"internal: {type(exc).__name__}: {_masked(str(exc))}{where}")]
         texts = [None]
     return {"path": path, "sha256": sha256, "results": records, "texts": texts,
             "seconds": time.perf_counter() - start}
@@ -306,6 +330,8 @@ def _run_pool(tasks, kwargs, on_result, jobs: int) -> None:
                     suspects.append(task)
                     continue
                 except Exception as exc:  # e.g. an unpicklable result
+                    if is_fatal(exc):
+                        raise
                     result = {"path": task[0], "sha256": task[1], "seconds": None,
                               "texts": None,
                               "results": [_failed(*task, f"internal: {type(exc).__name__}: "
@@ -327,6 +353,8 @@ def _run_pool(tasks, kwargs, on_result, jobs: int) -> None:
 def _run_dask(tasks, kwargs, on_result, cluster) -> None:
     from distributed import Client, as_completed
 
+    if not tasks:
+        return
     own = not hasattr(cluster, "submit")
     client = Client(cluster) if own else cluster
     try:
@@ -338,6 +366,8 @@ def _run_dask(tasks, kwargs, on_result, cluster) -> None:
             try:
                 result = fut.result()
             except Exception as exc:  # KilledWorker, unpicklable ..., CancelledError
+                if is_fatal(exc):
+                    raise
                 result = {"path": task[0], "sha256": task[1], "seconds": None, "texts": None,
                           "results": [_failed(*task, f"worker: {type(exc).__name__}: {exc}")]}
             fut.release()

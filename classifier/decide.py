@@ -172,4 +172,5 @@ def decide(analysis: Analysis, model: AnkeModel | None, mode: str = "combined") 
         decision_date=md.decision_date, case_number=md.case_number, format=md.format,
         confidence=round(confidence, 3), needs_review=bool(reasons), review_reasons=reasons,
         probabilities=probabilities, evidence=evidence, instructions=md.instructions,
+        text=d.text,
     )

@@ -76,7 +76,10 @@ def load_document(path: str | Path, *, engine: str = DEFAULT_ENGINE, ocr: bool =
     if size > MAX_BYTES:
         raise AnkeError("too_large", f"{size / 1e6:.0f} MB exceeds the {MAX_BYTES // 2**20} MiB limit")
     if path.suffix.lower() == ".txt":
-        return text_document(path.read_text(encoding="utf-8", errors="replace"), str(path), sha256)
+        doc = text_document(path.read_text(encoding="utf-8", errors="replace"), str(path), sha256)
+        if not any(line.text.strip() for page in doc.pages for line in page.lines):
+            raise AnkeError("no_text", "the text file holds no text")
+        return doc
     with open(path, "rb") as fh:
         head = fh.read(1024)
     if b"%PDF-" not in head:

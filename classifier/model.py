@@ -55,7 +55,7 @@ class AnkeModel:
 
     def outcome_probabilities(self, analysis: Analysis) -> dict[str, float]:
         probs = self.outcome.predict_proba([analysis.outcome_text()])[0]
-        return {label: float(p) for label, p in zip(self.outcome.classes_, probs)}
+        return {str(label): float(p) for label, p in zip(self.outcome.classes_, probs)}
 
 
 def _features(seed: int) -> FeatureUnion:

@@ -209,6 +209,7 @@ class Block:
     rows: list[list[str]] = field(default_factory=list)
     png: bytes = b""
     name: str = ""  # figure file stem
+    labelled: bool = False  # bullets: the text before the first ': ' is a label
     numbers_from_store: bool = True  # False for quoted text (instructions)
 
 
@@ -269,7 +270,7 @@ def _pattern_sentence(area: str | None, row: dict[str, Any], all_row: dict[str, 
         return (f"{head} Ankestyrelsen har peget på "
                 f"{_join([ERROR_NOUN[e] for e, _ in dominant])}.")
     (e1, k1), rest = dominant[0], dominant[1:]
-    clauses = [f"I {kvantor_af(_share(k1, om), 'dem')} ({fmt_int(k1)} af {fmt_int(om)}) "
+    clauses = [f"I {kvantor_af(_share(k1, om), 'sagerne')} ({fmt_int(k1)} af {fmt_int(om)}) "
                f"{ERROR_FINDING[e1]}"]
     clauses += [f"i {fmt_int(k)} af dem {ERROR_FINDING[e]}" for e, k in rest]
     text = clauses[0] if len(clauses) == 1 else (
@@ -290,9 +291,10 @@ def _omgjorte_split(row: dict[str, Any], what: str) -> str:
             f"fornyet behandling i kommunen.")
 
 
-def _overview_sentences(row: dict[str, Any], where: str) -> list[str]:
-    """Number of decisions, omgjorte with omgørelsesprocent, the ændret/hjemvist split,
-    stadfæstet (with kritik), afvist."""
+def _overview_sentences(row: dict[str, Any], where: str, kritik_about: str = ""
+                        ) -> tuple[list[str], list[str]]:
+    """Two paragraphs' sentences: (omgjorte with omgørelsesprocent and the ændret/hjemvist
+    split; stadfæstet with kritik and ``kritik_about``, what it is about, and afvist)."""
     n = row["count"]
     rate = row["omgørelsesprocent"]
     if row["omgjorte"]:
@@ -304,6 +306,7 @@ def _overview_sentences(row: dict[str, Any], where: str) -> list[str]:
     split = _omgjorte_split(row, "")
     if split:
         out.append(split)
+    first, out = out, []
     s, sk = row["stadfæstet"], row["stadfæstet_med_kritik"]
     if s:
         out.append(f"{_cap(kvantor_af(_share(s, n), where))} ({fmt_int(s)} af {fmt_int(n)}) "
@@ -312,20 +315,26 @@ def _overview_sentences(row: dict[str, Any], where: str) -> list[str]:
             if sk == 1 and s == 1:
                 out.append("I den stadfæstede afgørelse har Ankestyrelsen dog kritiseret "
                            "kommunens sagsbehandling.")
+            elif sk == 1:
+                out.append(f"I én af de stadfæstede afgørelser (1 af {fmt_int(s)}) har "
+                           f"Ankestyrelsen dog kritiseret kommunens sagsbehandling.")
             else:
                 out.append(f"I {kvantor_af(_share(sk, s), 'de stadfæstede afgørelser')} "
                            f"({fmt_int(sk)} af {fmt_int(s)}) har Ankestyrelsen dog kritiseret "
                            f"kommunens sagsbehandling.")
+            if kritik_about:
+                out.append(kritik_about)
     if row["kritik"] > sk:
-        out.append(f"I alt indeholder {antal(row['kritik'], 'afgørelse', 'afgørelser')} kritik "
-                   f"af sagsbehandlingen.")
+        out.append(f"Når de omgjorte og afviste afgørelser regnes med, indeholder i alt "
+                   f"{antal(row['kritik'], 'afgørelse', 'afgørelser')} kritik af "
+                   f"sagsbehandlingen.")
     if row["afvist"]:
         out.append(f"Ankestyrelsen har afvist at behandle {antal(row['afvist'], 'klage', 'klager')}"
                    f"; afviste sager indgår ikke i omgørelsesprocenten.")
     if row["uden_udfald"]:
         out.append(f"For {antal(row['uden_udfald'], 'afgørelse', 'afgørelser')} kunne udfaldet "
                    f"ikke aflæses automatisk.")
-    return out
+    return first, out
 
 
 def _change_sentence(now: dict[str, Any], before: dict[str, Any], year: int,
@@ -469,9 +478,11 @@ def _instructions(conn: sqlite3.Connection, year: int, filters: dict[str, Any],
 
 
 def _followups(pairs: list[tuple[str | None, str]], *, per_area: int = 2,
-               limit: int = 10) -> list[str]:
+               areas_max: int = 8) -> list[str]:
+    """One item per law area (the areas with most usable instructions first, at most
+    ``areas_max``): 'Botilbud: indhente ... . Indhente ...' with up to ``per_area``
+    distinct instructions."""
     seen: set[str] = set()
-    taken: dict[str | None, int] = {}
     by_area: dict[str | None, list[str]] = {}
     for area, text in pairs:
         item = _clean_instruction(text)
@@ -479,17 +490,12 @@ def _followups(pairs: list[tuple[str | None, str]], *, per_area: int = 2,
             continue
         seen.add(item.casefold())
         by_area.setdefault(area, []).append(item)
-    out: list[str] = []
-    # round robin over the areas so that the list covers as many areas as possible
-    areas = sorted(by_area, key=lambda a: (-len(by_area[a]), area_prose(a)))
-    while len(out) < limit and any(by_area[a] for a in areas):
-        for a in areas:
-            if by_area[a] and taken.get(a, 0) < per_area and len(out) < limit:
-                item = by_area[a].pop(0)
-                out.append(f"{area_title(a)}: {item[:1].lower()}{item[1:]}")
-                taken[a] = taken.get(a, 0) + 1
-        if all(taken.get(a, 0) >= per_area or not by_area[a] for a in areas):
-            break
+    areas = sorted(by_area, key=lambda a: (-len(by_area[a]), area_prose(a)))[:areas_max]
+    out = []
+    for a in sorted(areas, key=area_prose):
+        items = by_area[a][:per_area]
+        text = " ".join(items)
+        out.append(f"{area_title(a)}: {text[:1].lower()}{text[1:]}")
     return out
 
 
@@ -564,7 +570,10 @@ def _build(conn, year, *, department, national_rate, municipality, mapping, char
     first = (f"Ankestyrelsen har i {year} truffet "
              f"{antal(now['count'], 'afgørelse', 'afgørelser')} i klagesager {source}"
              f"{' ' + where if where else ''}.")
-    blocks.append(Block("para", " ".join([first, *_overview_sentences(now, "afgørelserne")])))
+    part1, part2 = _overview_sentences(now, "afgørelserne")
+    blocks.append(Block("para", " ".join([first, *part1])))
+    if part2:
+        blocks.append(Block("para", " ".join(part2)))
     comparison = [_change_sentence(now, before, year, "omgørelsesprocenten")]
     if national_rate is not None:
         comparison.append(_national_sentence(now, float(national_rate),
@@ -599,13 +608,13 @@ def _build(conn, year, *, department, national_rate, municipality, mapping, char
         own = f"{_genitive(dname)} område" if dname else "områder uden kendt forvaltning"
         sentences = [f"Ankestyrelsen har i {year} truffet "
                      f"{antal(drow['count'], 'afgørelse', 'afgørelser')} på {own}."]
-        sentences += _overview_sentences(drow, "forvaltningens afgørelser")
         upheld_kritik = next((r for r in kritik_rows if r["department"] == dname
                               and r["outcome"] == "stadfæstet" and r["kritik"] is True), None)
-        k_sentence = _kritik_sentence(upheld_kritik)
-        if k_sentence:
-            sentences.append(k_sentence)
-        blocks.append(Block("para", " ".join(sentences)))
+        part1, part2 = _overview_sentences(drow, "forvaltningens afgørelser",
+                                           _kritik_sentence(upheld_kritik))
+        blocks.append(Block("para", " ".join([*sentences, *part1])))
+        if part2:
+            blocks.append(Block("para", " ".join(part2)))
         dprev = dept_prev.get(dname, {"count": 0, "omgørelsesprocent": None})
         comp = [_change_sentence(drow, dprev, year, "forvaltningens omgørelsesprocent")]
         blocks.append(Block("para", " ".join(comp)))
@@ -634,7 +643,7 @@ def _build(conn, year, *, department, national_rate, municipality, mapping, char
         if pattern_items:
             blocks.append(Block("heading", "Fejl i de omgjorte afgørelser pr. sagsområde",
                                 level=3))
-            blocks.append(Block("bullets", items=pattern_items))
+            blocks.append(Block("bullets", items=pattern_items, labelled=True))
         blocks.append(Block("table", f"{label}: afgørelser pr. sagsområde",
                             headers=["Sagsområde", *TABLE_HEADERS],
                             rows=_table_rows(areas, lambda r: area_title(r["law_area"]))
@@ -650,7 +659,8 @@ def _build(conn, year, *, department, national_rate, municipality, mapping, char
                                           f"med hver fejltype (i parentes: antal afgørelser i "
                                           f"alt); farven viser andelen",
                                 png=_png(chart_errors, law_rows, "law_area",
-                                         title=f"Fejltyper pr. sagsområde {year}"),
+                                         title=f"Fejltyper pr. sagsområde {year}",
+                                         label=area_title),
                                 name="fejltyper"))
 
     # ---- follow-ups of remitted cases
@@ -663,7 +673,8 @@ def _build(conn, year, *, department, national_rate, municipality, mapping, char
             intro += " Ankestyrelsen har blandt andet bedt kommunen om at:"
         blocks.append(Block("para", intro))
         if items:
-            blocks.append(Block("bullets", items=items, numbers_from_store=False))
+            blocks.append(Block("bullets", items=items, numbers_from_store=False,
+                                labelled=True))
 
     # ---- method
     blocks.append(Block("heading", "Om opgørelsen", level=2))
@@ -684,6 +695,16 @@ def _md_escape(text: str) -> str:
     return text.replace("|", "\\|")
 
 
+def _split_label(item: str) -> tuple[str, str]:
+    label, sep, rest = item.partition(": ")
+    return (label, rest) if sep else ("", item)
+
+
+def _label_md(item: str) -> str:
+    label, rest = _split_label(item)
+    return f"**{label}:** {rest}" if label else item
+
+
 def render_markdown(chapter: Chapter, out: Path) -> Path:
     lines = [f"# {chapter.title}", ""]
     n_fig = 0
@@ -697,7 +718,7 @@ def render_markdown(chapter: Chapter, out: Path) -> Path:
         elif b.kind == "note":
             lines += [f"*{b.text}*", ""]
         elif b.kind == "bullets":
-            lines += [f"- {item}" for item in b.items] + [""]
+            lines += [f"- {_label_md(item) if b.labelled else item}" for item in b.items] + [""]
         elif b.kind == "table":
             lines += [f"**{b.text}**", ""]
             lines.append("| " + " | ".join(_md_escape(h) for h in b.headers) + " |")
@@ -727,7 +748,7 @@ table { border-collapse: collapse; margin: .6rem 0 1.4rem; font-size: .88rem; wi
 caption { text-align: left; font-weight: 600; padding-bottom: .35rem; }
 th, td { border-bottom: 1px solid #d5dbe3; padding: .3rem .5rem; vertical-align: top; }
 th { background: #eef2f6; text-align: right; font-weight: 600; }
-th:first-child, td:first-child { text-align: left; }
+th:first-child, td:first-child { text-align: left; min-width: 11rem; }
 td { text-align: right; font-variant-numeric: tabular-nums; }
 tr.total td { font-weight: 600; border-top: 2px solid #aab4c0; }
 figure { margin: 1rem 0 1.6rem; }
@@ -761,9 +782,15 @@ def render_html(chapter: Chapter) -> str:
         elif b.kind == "subtitle":
             parts.append(f'<p class="subtitle">{_h(b.text)}</p>')
         elif b.kind == "bullets":
-            parts.append("<ul>" + "".join(f"<li>{_h(i)}</li>" for i in b.items) + "</ul>")
+            lis = []
+            for item in b.items:
+                label, rest = _split_label(item) if b.labelled else ("", item)
+                lis.append(f"<li><strong>{_h(label)}:</strong> {_h(rest)}</li>" if label
+                           else f"<li>{_h(item)}</li>")
+            parts.append("<ul>" + "".join(lis) + "</ul>")
         elif b.kind == "table":
-            head = "".join(f"<th>{html.escape(h)}</th>" for h in b.headers)
+            head = "".join(f"<th>{html.escape(h).replace('Omgørelses', 'Omgørelses&shy;')}</th>"
+                           for h in b.headers)
             body = []
             for row in b.rows:
                 cls = ' class="total"' if row and row[0] == "I alt" else ""
@@ -823,23 +850,42 @@ def render_docx(chapter: Chapter, out: Path) -> Path:
             run.font.color.rgb = RGBColor(0x4D, 0x5B, 0x6A)
         elif b.kind == "bullets":
             for item in b.items:
-                doc.add_paragraph(item, style="List Bullet")
+                p = doc.add_paragraph(style="List Bullet")
+                label, rest = _split_label(item) if b.labelled else ("", item)
+                if label:
+                    p.add_run(f"{label}: ").bold = True
+                p.add_run(rest)
         elif b.kind == "table":
             cap = doc.add_paragraph()
             cap.add_run(b.text).bold = True
             table = doc.add_table(rows=1 + len(b.rows), cols=len(b.headers))
             table.style = "Table Grid"
             table.alignment = WD_TABLE_ALIGNMENT.CENTER
+            table.autofit = False
+            usable = 16.4  # cm between the margins
+            rest = len(b.headers) - 1
+            first = max(3.0, usable - 1.55 * rest)
+            widths = [Cm(first)] + [Cm((usable - first) / rest)] * rest if rest else [Cm(usable)]
             for r, row in enumerate([b.headers, *b.rows]):
                 for c, value in enumerate(row):
                     cell = table.cell(r, c)
+                    cell.width = widths[c]
                     cell.text = ""
                     para = cell.paragraphs[0]
-                    run = para.add_run(value)
-                    run.font.size = Pt(8.5)
-                    run.bold = r == 0 or (row and row[0] == "I alt")
+                    header = r == 0
+                    parts = value.split("\n")
+                    if header and value.startswith("Omgørelses"):
+                        parts = ["Omgørelses-", value[len("Omgørelses"):]]
+                    for i, part in enumerate(parts):
+                        run = para.add_run(part)
+                        run.font.size = Pt(7.5 if header else 8.5)
+                        run.bold = header or (bool(row) and row[0] == "I alt")
+                        if i < len(parts) - 1:
+                            run.add_break()
                     if c > 0:
                         para.alignment = WD_ALIGN_PARAGRAPH.RIGHT
+            for c, width in enumerate(widths):
+                table.columns[c].width = width
             doc.add_paragraph()
         elif b.kind == "figure":
             n_fig += 1

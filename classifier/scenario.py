@@ -42,6 +42,7 @@ import re
 import shutil
 from collections import Counter, defaultdict
 from dataclasses import dataclass
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -223,23 +224,66 @@ def restamp_kommune(text: str, municipality: str) -> str:
                   lambda m: f"{GLADSAXE_TOWN}{m.group(1)}", text)
 
 
-def shift_years(text: str, dy: int, lo: int, hi: int) -> str:
-    """Move every year lo..hi in the text by ``dy`` (dates keep day and month)."""
-    if not dy or not text:
-        return text
+class DateShift:
+    """Moves a letter in time: every date by the same number of days (decision date,
+    first-instance date, "6. maj 2020", "6. maj", "06-05-2020", "maj 2020"), other years
+    (lo..hi: "i efteråret 2019", "født i 2012") by the whole years the decision date moved."""
 
-    def move(m: re.Match) -> str:
-        y = int(m.group(0))
-        return str(y + dy) if lo <= y <= hi else m.group(0)
-    return re.sub(r"(?<![\d.,/-])(?:19|20)\d\d(?![\d.,]\d)", move, text)
+    _RE = re.compile(
+        r"(?P<dm>(?<!\d)(?P<d>[0-3]?\d)\.\s?(?P<m>" + "|".join(_MONTHS) + r")"
+        r"(?:\s(?P<y>(?:19|20)\d\d)(?!\d))?)"
+        r"|(?P<num>(?<![\d.-])(?P<nd>[0-3]?\d)[-.](?P<nm>[01]?\d)[-.](?P<ny>(?:19|20)\d\d)(?!\d))"
+        r"|(?P<my>(?<![\w.])(?P<mm>" + "|".join(_MONTHS) + r")\s(?P<my_y>(?:19|20)\d\d)(?!\d))"
+        r"|(?P<year>(?<![\d.,/-])(?:19|20)\d\d(?![\d.,]\d))")
 
+    def __init__(self, original: str, target: str):
+        self.orig = date.fromisoformat(original[:10])
+        self.target = date.fromisoformat(target[:10])
+        self.delta = self.target - self.orig
+        self.dy = self.target.year - self.orig.year
+        self.lo, self.hi = self.orig.year - 30, self.orig.year + 1
 
-def _shift_date(iso: str, dy: int) -> str:
-    y, m, d = (int(x) for x in iso[:10].split("-"))
-    y += dy
-    if m == 2 and d == 29 and not (y % 4 == 0 and (y % 100 != 0 or y % 400 == 0)):
-        d = 28
-    return f"{y:04d}-{m:02d}-{d:02d}"
+    def iso(self, value: str) -> str:
+        return (date.fromisoformat(value[:10]) + self.delta).isoformat()
+
+    def _year_for(self, month: int, day: int) -> int:
+        """The year of a date written without one: the last such day on or before the
+        decision (letters mention earlier events)."""
+        y = self.orig.year
+        return y if (month, day) <= (self.orig.month, self.orig.day) else y - 1
+
+    def _shift(self, y: int, m: int, d: int) -> date | None:
+        try:
+            return date(y, m, d) + self.delta
+        except ValueError:
+            return None
+
+    def text(self, text: str) -> str:
+        if not text or (not self.delta.days and not self.dy):
+            return text
+
+        def repl(mt: re.Match) -> str:
+            if mt.group("dm"):
+                m = _MONTHS.index(mt.group("m")) + 1
+                d = int(mt.group("d"))
+                y = int(mt.group("y")) if mt.group("y") else self._year_for(m, d)
+                new = self._shift(y, m, d)
+                if new is None:
+                    return mt.group(0)
+                out = f"{new.day}. {_MONTHS[new.month - 1]}"
+                return f"{out} {new.year}" if mt.group("y") else out
+            if mt.group("num"):
+                new = self._shift(int(mt.group("ny")), int(mt.group("nm")), int(mt.group("nd")))
+                if new is None:
+                    return mt.group(0)
+                sep = "-" if "-" in mt.group("num") else "."
+                return f"{new.day:02d}{sep}{new.month:02d}{sep}{new.year}"
+            if mt.group("my"):
+                new = self._shift(int(mt.group("my_y")), _MONTHS.index(mt.group("mm")) + 1, 15)
+                return mt.group(0) if new is None else f"{_MONTHS[new.month - 1]} {new.year}"
+            y = int(mt.group("year"))
+            return str(y + self.dy) if self.lo <= y <= self.hi else mt.group(0)
+        return self._RE.sub(repl, text)
 
 
 _BL_PARA = {"86": "41", "87": "42"}
@@ -402,17 +446,18 @@ def _best(slot: Slot, pools, uses: Counter, area_uses: Counter
 # --------------------------------------------------------------------------- building
 
 def restamp(d: CorpusDecision, slot: Slot, missing: list[str], *, new_id: str,
-            case_number: str, rng: random.Random) -> tuple[CorpusDecision, list[str]]:
-    """The decision re-stamped for the scenario; returns (decision, adaptations)."""
+            case_number: str, decision_date: str, rng: random.Random
+            ) -> tuple[CorpusDecision, list[str]]:
+    """The decision re-stamped for the scenario (decided on ``decision_date``); returns
+    (decision, adaptations)."""
     adaptations: list[str] = []
-    orig_year = int(d.decision_date[:4])
-    dy = slot.year - orig_year
-    lo, hi = orig_year - 30, orig_year + 1
-    text = shift_years(restamp_kommune(d.text, d.municipality), dy, lo, hi)
-    evidence = {k: shift_years(restamp_kommune(v, d.municipality), dy, lo, hi)
-                for k, v in d.evidence.items()}
-    instructions = [shift_years(restamp_kommune(t, d.municipality), dy, lo, hi)
-                    for t in d.instructions]
+    shift = DateShift(d.decision_date, decision_date)
+
+    def stamp(t: str) -> str:
+        return shift.text(restamp_kommune(t, d.municipality))
+    text = stamp(d.text)
+    evidence = {k: stamp(v) for k, v in d.evidence.items()}
+    instructions = [stamp(t) for t in d.instructions]
     citations = list(d.citations)
     if d.law_area in CHILD_AREAS and slot.year <= 2023 and "barnets lov" in text.lower():
         text = to_serviceloven(text)
@@ -446,10 +491,28 @@ def restamp(d: CorpusDecision, slot: Slot, missing: list[str], *, new_id: str,
         d, id=new_id, text=text, evidence=evidence, instructions=instructions,
         citations=citations, errors=[e for e in ERROR_TYPES if e in errors], kritik=kritik,
         municipality=GLADSAXE, first_instance=GLADSAXE,
-        decision_date=_shift_date(d.decision_date, dy),
-        first_instance_date=_shift_date(d.first_instance_date, dy),
+        decision_date=shift.iso(d.decision_date),
+        first_instance_date=shift.iso(d.first_instance_date),
         case_number=case_number, citizen_address=address, department=dept)
     return new, adaptations
+
+
+def _decision_dates(years: list[int], rng: random.Random) -> list[str]:
+    """Working days spread evenly over each year, in a shuffled order."""
+    out: list[str] = [""] * len(years)
+    for year in sorted(set(years)):
+        idx = [i for i, y in enumerate(years) if y == year]
+        start, n = date(year, 1, 4), len(idx)
+        days = []
+        for k in range(n):
+            day = start + timedelta(days=int((k + 0.5) * 355 / n))
+            while day.weekday() >= 5:
+                day -= timedelta(days=1)
+            days.append(day.isoformat())
+        rng.shuffle(days)
+        for i, day in zip(idx, days):
+            out[i] = day
+    return out
 
 
 def build_scenario(out_dir: str | Path, *, seed: int = 2023) -> Path:
@@ -462,6 +525,7 @@ def build_scenario(out_dir: str | Path, *, seed: int = 2023) -> Path:
     rng = random.Random(seed)
     chosen = choose(plan())
     numbers = rng.sample(range(10000, 99999), len(chosen))
+    dates = _decision_dates([slot.year for slot, _, _ in chosen], rng)
     counters: Counter[int] = Counter()
     files = []
     for i, ((slot, d, missing), number) in enumerate(zip(chosen, numbers)):
@@ -469,7 +533,7 @@ def build_scenario(out_dir: str | Path, *, seed: int = 2023) -> Path:
         new_id = f"gladsaxe-{slot.year}-{counters[slot.year]:03d}"
         case_number = f"{slot.year % 100:02d}-0{number:05d}"
         new, adaptations = restamp(d, slot, missing, new_id=new_id, case_number=case_number,
-                                   rng=rng)
+                                   decision_date=dates[i], rng=rng)
         problems = [p for p in validate(new) if "words" not in p]
         if problems:
             raise ValueError(f"{new_id} (from {d.id}): {problems}")

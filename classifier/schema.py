@@ -186,9 +186,12 @@ class Classification:
     probabilities: dict[str, float] = field(default_factory=dict)
     evidence: list[Evidence] = field(default_factory=list)
     instructions: list[str] = field(default_factory=list)
+    #: The masked body text, kept for the store (not part of the JSON output; --no-text drops it).
+    text: str | None = field(default=None, repr=False, compare=False)
 
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)
+        data.pop("text", None)
         data["pages"] = list(self.pages) if self.pages else None
         return data
 

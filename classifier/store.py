@@ -277,6 +277,8 @@ def _as_conn(conn: Any) -> tuple[sqlite3.Connection, bool]:
         return conn, False
     if isinstance(conn, Store):
         return conn.conn, False
+    if not Path(conn).exists():  # reading never creates a store
+        raise FileNotFoundError(f"no store at {conn}")
     return connect(conn), True
 
 
@@ -404,7 +406,13 @@ class Store:
         history (current=0). A file is ``failed`` when it yields no result or any result has
         status failed. ``texts``: masked body text per result (default: a ``text``
         field/attribute of the result); never stored with ``no_text``. Returns files.id."""
+        from classifier.privacy import CPR_MASK, CPR_RE
+
+        path = CPR_RE.sub(CPR_MASK, str(path))  # files are often named by CPR number
         records = [_as_dict(r) for r in results]
+        for r in records:
+            if r.get("source"):
+                r["source"] = CPR_RE.sub(CPR_MASK, str(r["source"]))
         failed = [r for r in records if r.get("status", "ok") != "ok"]
         if not records:
             status, error = "failed", "no_decisions: the classifier returned no decision"

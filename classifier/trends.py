@@ -410,7 +410,21 @@ def display_value(field: str, value: Any) -> str:
         return OUTCOME_LABELS.get(value, str(value))
     if field == "kritik":
         return "med kritik" if value else "uden kritik"
-    return str(value)
+    text = str(value)
+    m = re.fullmatch(r"(\d{4})-Q([1-4])", text)
+    if field == "quarter" and m:
+        return f"{m.group(2)}. kvt. {m.group(1)}"
+    m = re.fullmatch(r"(\d{4})-H([12])", text)
+    if field == "half" and m:
+        return f"{m.group(2)}. halvår {m.group(1)}"
+    m = re.fullmatch(r"(\d{4})-(\d{2})", text)
+    if field == "month" and m and 1 <= int(m.group(2)) <= 12:
+        return f"{_MONTHS_SHORT[int(m.group(2)) - 1]} {m.group(1)}"
+    return text
+
+
+_MONTHS_SHORT = ("jan.", "feb.", "mar.", "apr.", "maj", "jun.", "jul.", "aug.", "sep.",
+                 "okt.", "nov.", "dec.")
 
 
 def _fmt_count(n: Any) -> str:
@@ -467,12 +481,15 @@ def _pyplot():
 
 
 def chart_outcomes(rows: list[dict[str, Any]], field: str, out: str | os.PathLike, *,
-                   title: str | None = None) -> Path:
+                   title: str | None = None, label=None) -> Path:
     """Stacked bars of the outcomes per value of ``field`` (e.g. quarter) with the
     omgørelsesprocent as a line on a second axis. ``rows``: trends rows grouped by
     ``[field]``."""
     plt = _pyplot()
-    labels = [display_value(field, r[field]) for r in rows]
+    label = label or (lambda value: display_value(field, value))
+    two_lines = field in ("quarter", "half")
+    labels = ["\n".join(label(r[field]).rsplit(" ", 1)) if two_lines else label(r[field])
+              for r in rows]
     fig, ax = plt.subplots(figsize=(max(6.0, 0.7 * len(rows) + 3), 4.2), dpi=130)
     bottom = [0] * len(rows)
     xs = list(range(len(rows)))
@@ -493,15 +510,18 @@ def chart_outcomes(rows: list[dict[str, Any]], field: str, out: str | os.PathLik
         ax2.plot([p[0] for p in pts], [p[1] for p in pts], color="#1f3a5f", marker="o",
                  linewidth=2, label="Omgørelsesprocent")
         for x, v in pts:
-            ax2.annotate(f"{v:.0f} %", (x, v), textcoords="offset points", xytext=(0, 7),
-                         ha="center", fontsize=8, color="#1f3a5f")
+            ax2.annotate(f"{v:.0f} %", (x, v), textcoords="offset points", xytext=(0, 8),
+                         ha="center", fontsize=8, color="#1f3a5f",
+                         bbox=dict(boxstyle="round,pad=0.15", fc="white", ec="none",
+                                   alpha=0.85))
     ax2.set_ylim(0, 100)
     ax2.set_ylabel("Omgørelsesprocent (%)")
     ax2.spines[["top"]].set_visible(False)
     handles, names = ax.get_legend_handles_labels()
     h2, n2 = ax2.get_legend_handles_labels()
+    below = -0.28 if (two_lines or len(rows) > 8) else -0.13
     ax.legend(handles + h2, names + n2, loc="upper left", fontsize=8, ncol=5, frameon=False,
-              bbox_to_anchor=(0, -0.12 if len(rows) <= 8 else -0.28))
+              bbox_to_anchor=(0, below))
     ax.set_title(title or f"Udfald pr. {FIELD_LABELS.get(field, field).lower()}", fontsize=11)
     fig.tight_layout()
     out = Path(out)
@@ -512,24 +532,34 @@ def chart_outcomes(rows: list[dict[str, Any]], field: str, out: str | os.PathLik
 
 
 def chart_errors(rows: list[dict[str, Any]], field: str, out: str | os.PathLike, *,
-                 title: str | None = None) -> Path:
+                 title: str | None = None, label=None) -> Path:
     """A heat map: one row per value of ``field`` (e.g. law_area), one column per error
     type, each cell the number of decisions with that error type (shaded by the share of
     the row's decisions). ``rows``: trends rows grouped by ``[field]``."""
+    import textwrap
+
     plt = _pyplot()
+    label = label or (lambda value: display_value(field, value))
     rows = [r for r in rows if r["count"]]
     errors = [e for e in ERROR_TYPES if any(r[f"fejl_{e}"] for r in rows)] or list(ERROR_TYPES)
-    labels = [f"{display_value(field, r[field])} ({r['count']})" for r in rows]
+    labels = [textwrap.fill(f"{label(r[field])} ({r['count']})", 26) for r in rows]
     shares = [[(r[f"andel_{e}"] or 0.0) for e in errors] for r in rows]
-    height = max(2.6, 0.42 * len(rows) + 1.9)
-    fig, ax = plt.subplots(figsize=(1.05 * len(errors) + 3.6, height), dpi=130)
+    height = max(2.8, 0.5 * len(rows) + 2.0)
+    fig, ax = plt.subplots(figsize=(0.78 * len(errors) + 3.4, height), dpi=130)
     if rows:
-        im = ax.imshow(shares, cmap="Oranges", vmin=0, vmax=100, aspect="auto")
+        import numpy as np
+        cmap = plt.get_cmap("Oranges").with_extremes(bad="white")
+        grid = np.ma.masked_equal(np.array(shares, dtype=float), 0.0)
+        im = ax.imshow(grid, cmap=cmap, vmin=0, vmax=100, aspect="auto")
+        ax.set_xticks([x - 0.5 for x in range(1, len(errors))], minor=True)
+        ax.set_yticks([y - 0.5 for y in range(1, len(rows))], minor=True)
+        ax.grid(which="minor", color="#e3e7ec", linewidth=0.6)
+        ax.tick_params(which="minor", length=0)
         for i, r in enumerate(rows):
             for j, e in enumerate(errors):
                 n = r[f"fejl_{e}"]
                 if n:
-                    ax.text(j, i, str(n), ha="center", va="center", fontsize=8,
+                    ax.text(j, i, str(n), ha="center", va="center", fontsize=9,
                             color="white" if shares[i][j] > 55 else "black")
         cbar = fig.colorbar(im, ax=ax, fraction=0.035, pad=0.02)
         cbar.set_label("Andel af afgørelserne (%)", fontsize=8)
@@ -538,8 +568,8 @@ def chart_errors(rows: list[dict[str, Any]], field: str, out: str | os.PathLike,
         ax.text(0.5, 0.5, "Ingen afgørelser", ha="center", va="center",
                 transform=ax.transAxes)
     ax.set_xticks(range(len(errors)), [ERROR_LABELS[e] for e in errors], rotation=35,
-                  ha="right", fontsize=8)
-    ax.set_yticks(range(len(rows)), labels, fontsize=8)
+                  ha="right", fontsize=9)
+    ax.set_yticks(range(len(rows)), labels, fontsize=9)
     ax.set_title(title or f"Fejltyper pr. {FIELD_LABELS.get(field, field).lower()} "
                           "(antal afgørelser)", fontsize=11)
     fig.tight_layout()
