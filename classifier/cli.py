@@ -141,7 +141,7 @@ def evaluate(
     if as_json:
         print(json.dumps(report, ensure_ascii=False, indent=1))
     else:
-        print_report(report, console)
+        print_report(report, Console(width=max(console.width, 150)))
 
 
 # -------------------------------------------------------------------------- trends/report

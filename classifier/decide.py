@@ -1,9 +1,10 @@
 """The one place that decides: rules ⊕ model -> Classification with evidence and review flags.
 
 For kritik and each error type, a score combines the strongest valid rule hit (its strength,
-0 without a hit) and the model's best sentence probability:
+0 without a hit) and the model's best sentence probability as a noisy-OR — either source can
+carry a label, and agreement raises confidence:
 
-    score = (rule + model) / 2        label present when score >= threshold (tuned on dev)
+    score = 1 - (1 - 0.8 * rule) * (1 - model)     present when score >= threshold (tuned on dev)
 
 Evidence is the rule's sentence when a rule fired, otherwise the model's best sentence.
 Outcome: valid outcome rules in the result section decide when they agree; several different
@@ -20,11 +21,14 @@ import numpy as np
 
 from classifier.analysis import Analysis
 from classifier.model import SENTENCE_LABELS, AnkeModel
+from classifier.rules import NON_FINDING_SECTIONS
 from classifier.schema import OUTCOME_PRECEDENCE, Classification, Evidence, resolve_outcome
 
 RESULT_SECTIONS = ("afgørelse", "resume", "hvad_skal_kommunen_gøre")
 DEFAULT_THRESHOLD = {"combined": 0.5, "rules": 0.7, "model": 0.5}
 REVIEW_MARGIN = 0.08
+#: Weight of a rule hit in the noisy-OR with the model: a full-strength rule alone gives 0.8.
+RULE_WEIGHT = 0.8
 MODES = ("combined", "rules", "model")
 
 
@@ -32,6 +36,19 @@ def _threshold(model: AnkeModel | None, label: str, mode: str) -> float:
     if model is not None and label in model.thresholds and mode in model.thresholds[label]:
         return model.thresholds[label][mode]
     return DEFAULT_THRESHOLD[mode]
+
+
+def finding_mask(analysis: Analysis, label: str = "") -> np.ndarray:
+    """Sentences that can carry a finding of Ankestyrelsen's own: not the letterhead, not the
+    rules, facts or complaints-guidance text, not the citizen's claim (unless we agree), not a
+    duty described in the present tense, not a claim we reject, and — for error types — a
+    statement of some deficiency. The model is held to the same policy as the rules."""
+    out = []
+    for s, c in zip(analysis.decision.sentences, analysis.contexts):
+        out.append(s.section not in NON_FINDING_SECTIONS and s.section != "header"
+                   and not (c.claim_end >= 0 and not c.agree) and not c.duty
+                   and c.reject_end < 0 and (c.deficiency or label == "kritik"))
+    return np.array(out, dtype=bool)
 
 
 def label_scores(analysis: Analysis, model: AnkeModel | None) -> dict[str, dict]:
@@ -46,7 +63,7 @@ def label_scores(analysis: Analysis, model: AnkeModel | None) -> dict[str, dict]
         rule = best_hit.rule.strength if best_hit else 0.0
         p = probs.get(label)
         if p is not None and len(p):
-            mask = np.array([s.section != "header" for s in sentences])
+            mask = finding_mask(analysis, label)
             p = np.where(mask, p, 0.0)
             k = int(np.argmax(p))
             model_p, model_k = float(p[k]), k
@@ -61,7 +78,7 @@ def score(entry: dict, mode: str, has_model: bool) -> float:
         return entry["rule"]
     if mode == "model":
         return entry["model"]
-    return (entry["rule"] + entry["model"]) / 2
+    return 1 - (1 - RULE_WEIGHT * entry["rule"]) * (1 - entry["model"])
 
 
 def decide_outcome(analysis: Analysis, model: AnkeModel | None, mode: str = "combined"):
@@ -74,11 +91,19 @@ def decide_outcome(analysis: Analysis, model: AnkeModel | None, mode: str = "com
         strength[h.rule.label] += h.rule.strength
         if h.rule.label not in best or h.rule.strength > best[h.rule.label].rule.strength:
             best[h.rule.label] = h
-    # "Vi ophæver afgørelsen og sender sagen tilbage": set aside and remitted counts as hjemvist
-    if "hjemvist" in strength and "ændret" in strength and all(
-            "ophæve" in h.rule.pattern for h in result_hits if h.rule.label == "ændret"):
-        del strength["ændret"]
-        best.pop("ændret", None)
+    # "Vi ophæver afgørelsen, og kommunen skal behandle sagen igen", "Du får medhold i, at sagen
+    # skal behandles igen": set aside (or medhold) together with remittal counts as hjemvist
+    if strength.get("hjemvist", 0) >= 0.9 and "ændret" in strength:
+        remit_sentences = {h.sentence_index for h in result_hits if h.rule.label == "hjemvist"}
+        kept = [h for h in result_hits if h.rule.label == "ændret"
+                and h.sentence_index not in remit_sentences
+                and not any(w in h.rule.pattern for w in ("ophæve", "medhold"))]
+        if kept:
+            strength["ændret"] = sum(h.rule.strength for h in kept)
+            best["ændret"] = max(kept, key=lambda h: h.rule.strength)
+        else:
+            del strength["ændret"]
+            best.pop("ændret", None)
     strong = [o for o, s in strength.items() if s >= 0.9]
     # a rejected complaint is often "sent back" or mentions what the kommune did: when the
     # rejection clearly dominates, it is the result

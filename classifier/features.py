@@ -24,6 +24,8 @@ def sentence_repr(doc: Doc, section: str | None, ctx: SentenceContext | None = N
         out.append("CUE_AGREE")
     if ctx.reject_end >= 0:
         out.append("CUE_REJECT")
+    if ctx.raised_end >= 0:
+        out.append("CUE_RAISED")
     if ctx.duty:
         out.append("CUE_DUTY")
     negated = False

@@ -389,7 +389,9 @@ def text_document(text: str, source: str, sha256: str = "") -> Document:
 
 def _next_is_text(lines: list[str], k: int) -> bool:
     """A short line is a heading when a paragraph of running text follows right after it."""
-    nxt = lines[k + 1].strip() if k + 1 < len(lines) else ""
+    nxt = next((x.strip() for x in lines[k + 1:k + 3] if x.strip()), "")
+    if nxt.startswith(BULLETS) or nxt[:2] in ("- ", "* "):
+        return True
     return len(nxt.split()) >= 6 and not nxt.startswith(("J.nr", "Dato", "Tlf", "Cpr", "CPR"))
 
 

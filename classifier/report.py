@@ -157,7 +157,7 @@ AREA_PROSE: dict[str, str] = {
 
 def area_prose(area: str | None) -> str:
     if area is None:
-        return "sager uden kendt sagsområde"
+        return "et ukendt sagsområde"
     if area in AREA_PROSE:
         return AREA_PROSE[area]
     name = law_area_names().get(area, area.replace("_", " "))
@@ -270,7 +270,7 @@ def _pattern_sentence(area: str | None, row: dict[str, Any], all_row: dict[str, 
         return (f"{head} Ankestyrelsen har peget på "
                 f"{_join([ERROR_NOUN[e] for e, _ in dominant])}.")
     (e1, k1), rest = dominant[0], dominant[1:]
-    clauses = [f"I {kvantor_af(_share(k1, om), 'sagerne')} ({fmt_int(k1)} af {fmt_int(om)}) "
+    clauses = [f"I {kvantor_af(_share(k1, om), 'afgørelserne')} ({fmt_int(k1)} af {fmt_int(om)}) "
                f"{ERROR_FINDING[e1]}"]
     clauses += [f"i {fmt_int(k)} af dem {ERROR_FINDING[e]}" for e, k in rest]
     text = clauses[0] if len(clauses) == 1 else (
@@ -435,13 +435,14 @@ def _kritik_sentence(row: dict[str, Any] | None) -> str:
 
 
 def _table_rows(rows: list[dict[str, Any]], label) -> list[list[str]]:
-    return [[label(r), fmt_int(r["count"]), fmt_int(r["stadfæstet"]),
-             fmt_int(r["stadfæstet_med_kritik"]), fmt_int(r["ændret"]), fmt_int(r["hjemvist"]),
-             fmt_int(r["afvist"]), fmt_int(r["omgjorte"]), fmt_pct(r["omgørelsesprocent"])]
+    return [[label(r), fmt_int(r["count"]),
+             f"{fmt_int(r['stadfæstet'])} ({fmt_int(r['stadfæstet_med_kritik'])})",
+             fmt_int(r["ændret"]), fmt_int(r["hjemvist"]), fmt_int(r["afvist"]),
+             fmt_int(r["omgjorte"]), fmt_pct(r["omgørelsesprocent"])]
             for r in rows]
 
 
-TABLE_HEADERS = ["Afgørelser", "Stadfæstet", "Heraf med kritik", "Ændret", "Hjemvist",
+TABLE_HEADERS = ["Afgørelser", "Stadfæstet (heraf med kritik)", "Ændret", "Hjemvist",
                  "Afvist", "Omgjorte", "Omgørelsesprocent"]
 
 _PRONOUNS = [(r"\bdine\b", "borgerens"), (r"\bdin\b", "borgerens"), (r"\bdit\b", "borgerens"),
@@ -807,12 +808,18 @@ def render_html(chapter: Chapter) -> str:
     return "\n".join(parts) + "\n"
 
 
+def _nb(text: str) -> str:
+    """Keep '46,5 %' together on a line (no-break space before the per cent sign)."""
+    return re.sub(r"(\d) %", "\\1\u00a0%", text)
+
+
 def render_docx(chapter: Chapter, out: Path) -> Path:
     import io
 
     from docx import Document
     from docx.enum.table import WD_TABLE_ALIGNMENT
     from docx.enum.text import WD_ALIGN_PARAGRAPH
+    from docx.oxml import OxmlElement
     from docx.oxml.ns import qn
     from docx.shared import Cm, Pt, RGBColor
 
@@ -829,14 +836,14 @@ def render_docx(chapter: Chapter, out: Path) -> Path:
         rpr.append(lang)
     lang.set(qn("w:val"), "da-DK")
     for section in doc.sections:
-        section.left_margin = section.right_margin = Cm(2.2)
+        section.left_margin = section.right_margin = Cm(2.0)
     doc.add_heading(chapter.title, level=1)
     n_fig = 0
     for b in chapter.blocks:
         if b.kind == "heading":
             doc.add_heading(b.text, level=min(b.level, 4))
         elif b.kind == "para":
-            doc.add_paragraph(b.text)
+            doc.add_paragraph(_nb(b.text))
         elif b.kind == "subtitle":
             p = doc.add_paragraph()
             run = p.add_run(b.text)
@@ -844,7 +851,7 @@ def render_docx(chapter: Chapter, out: Path) -> Path:
             run.font.color.rgb = RGBColor(0x4D, 0x5B, 0x6A)
         elif b.kind == "note":
             p = doc.add_paragraph()
-            run = p.add_run(b.text)
+            run = p.add_run(_nb(b.text))
             run.italic = True
             run.font.size = Pt(9.5)
             run.font.color.rgb = RGBColor(0x4D, 0x5B, 0x6A)
@@ -854,7 +861,7 @@ def render_docx(chapter: Chapter, out: Path) -> Path:
                 label, rest = _split_label(item) if b.labelled else ("", item)
                 if label:
                     p.add_run(f"{label}: ").bold = True
-                p.add_run(rest)
+                p.add_run(_nb(rest))
         elif b.kind == "table":
             cap = doc.add_paragraph()
             cap.add_run(b.text).bold = True
@@ -862,10 +869,22 @@ def render_docx(chapter: Chapter, out: Path) -> Path:
             table.style = "Table Grid"
             table.alignment = WD_TABLE_ALIGNMENT.CENTER
             table.autofit = False
-            usable = 16.4  # cm between the margins
+            margins = OxmlElement("w:tblCellMar")
+            for side in ("left", "right"):
+                el = OxmlElement(f"w:{side}")
+                el.set(qn("w:w"), "57")  # twips: about 1 mm
+                el.set(qn("w:type"), "dxa")
+                margins.append(el)
+            table._tbl.tblPr.append(margins)
+            usable = 17.0  # cm between the margins
             rest = len(b.headers) - 1
-            first = max(3.0, usable - 1.55 * rest)
-            widths = [Cm(first)] + [Cm((usable - first) / rest)] * rest if rest else [Cm(usable)]
+            if rest:
+                first = max(3.0, usable - 1.85 * (rest - 1) - 2.0)
+                last = 2.0
+                mid = (usable - first - last) / max(1, rest - 1)
+                widths = [Cm(first)] + [Cm(mid)] * (rest - 1) + [Cm(last)]
+            else:
+                widths = [Cm(usable)]
             for r, row in enumerate([b.headers, *b.rows]):
                 for c, value in enumerate(row):
                     cell = table.cell(r, c)
@@ -878,7 +897,7 @@ def render_docx(chapter: Chapter, out: Path) -> Path:
                         parts = ["Omgørelses-", value[len("Omgørelses"):]]
                     for i, part in enumerate(parts):
                         run = para.add_run(part)
-                        run.font.size = Pt(7.5 if header else 8.5)
+                        run.font.size = Pt(7 if header else 8.5)
                         run.bold = header or (bool(row) and row[0] == "I alt")
                         if i < len(parts) - 1:
                             run.add_break()

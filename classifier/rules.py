@@ -34,15 +34,16 @@ from classifier.nlp import get_nlp
 PATTERN_DIR = Path(__file__).parent / "data" / "patterns"
 NEGATORS = {"ikke", "ingen", "intet", "aldrig", "hverken", "ej", "ikkе"}
 CLAUSE_BREAKS = {",", ";", ":", "men", "fordi", "selvom", "hvorimod", "–", "-"}
-NON_FINDING_SECTIONS = {"regler", "love", "klagevejledning"}
+#: Sections whose sentences describe rules, facts or parties' claims, not Ankestyrelsen's findings.
+NON_FINDING_SECTIONS = {"regler", "love", "klagevejledning", "sagens_oplysninger", "sagsfremstilling"}
 FACT_SECTIONS = {"sagens_oplysninger", "sagsfremstilling"}
 
 _CLAIM_RE = re.compile(
-    r"(?<![\wæøå])(du|i|din\s+\w+|jeres\s+\w+|klager(?:en)?|borgeren|partsrepræsentanten|advokaten|"
+    r"(?<![\wæøå])(du|i|din\s+\w+|jeres\s+\w+|(?:borgerens|klagers|hans|hendes)\s+\w+|klager(?:en)?|borgeren|partsrepræsentanten|advokaten|"
     r"repræsentanten|værgen|forældrene|moren|faren|han|hun|\[NAVN\]|advokat\s+\[NAVN\])"
-    r"(?:\s+(?!at\b|og\b|men\b)[\wæøå\[\]]+){0,4}?\s+"
-    r"(mener|mente|anfører|anførte|anført|skriver|skrev|skrevet|oplyser|oplyste|gør\s+gældende|"
-    r"gjorde\s+gældende|gjort\s+gældende|påstår|påstod|klager\s+over|klaget\s+over|klagede\s+over|"
+    r"(?:\s+(?!at\b|men\b)[\wæøå\[\]]+){0,5}?\s+"
+    r"(mener|mente|anfører|anførte|anført|skriver|skrev|skrevet|oplyser|oplyste|oplyst|gør\s+gældende|"
+    r"gjorde\s+(?:\w+\s+)?gældende|gjort\s+(?:\w+\s+)?gældende|påstår|påstod|klager\s+over|klaget\s+over|klagede\s+over|"
     r"finder|fandt|synes|er\s+uenig|var\s+uenig|henviser|henviste|fremhæver|fremhævede|"
     r"peger\s+på|pegede\s+på|bemærker|bemærkede|argumenterer)"
     r"|\bi\s+(?:din\s+klage|jeres\s+klage|klagen(?:\s+til\s+(?:os|ankestyrelsen))?|høringssvaret|"
@@ -61,17 +62,22 @@ _AGREE_RE = re.compile(
     r"\b(vi|ankestyrelsen|beskæftigelsesudvalget|udvalget)\s+(?:er|var)\s+enig(?:e)?\s+(?:med\s+\w+\s+)?i|"
     r"\b(?:du|i|klager|borgeren)\s+har\s+ret\s+i|\bvi\s+giver\s+(?:dig|jer)\s+ret\s+i|"
     r"\bdet\s+er\s+(?:vi|ankestyrelsen)\s+enig(?:e)?\s+i", re.I)
+#: "Vi mener ikke, at ..." negates the clause that follows: a rule reading that clause is off.
+_RAISED_RE = re.compile(
+    r"\b(vi|ankestyrelsen|beskæftigelsesudvalget|udvalget)\s+(?:vurderer|vurderede|finder|fandt|mener|"
+    r"mente)\s+(?:\w+\s+)?ikke\b", re.I)
 _REJECT_RE = re.compile(
     r"\b(vi|ankestyrelsen|beskæftigelsesudvalget|udvalget)\s+(?:er|var)\s+ikke\s+enig(?:e)?|"
-    r"\b(vi|ankestyrelsen|beskæftigelsesudvalget|udvalget)\s+(?:vurderer|vurderede|finder|fandt|mener|"
-    r"mente)\s+(?:\w+\s+)?ikke\b|"
     r"\b(vi|ankestyrelsen|beskæftigelsesudvalget|udvalget)\s+(?:kan|kunne|har|havde|ser|så|finder|fandt)\s+"
-    r"ikke\s+(?:noget\s+|tilstrækkeligt\s+)?(?:grundlag|anledning|grund|holdepunkt\w*|følge|give\s+\w+\s+medhold)|"
+    r"(?:\w+\s+)?ikke\s+(?:noget\s+|tilstrækkeligt\s+)?(?:grundlag|anledning|grund|holdepunkt\w*|følge|"
+    r"give\s+(?:\w+\s+){0,2}(?:medhold|ret))|"
     r"\bdet\s+er\s+ikke\s+(?:korrekt|rigtigt|tilfældet|vores\s+vurdering)|"
     r"\bder\s+er\s+ikke\s+(?:grundlag|holdepunkter|noget\s+grundlag)\s+for\s+at\s+(?:antage|mene|sige|konkludere|fastslå)|"
     r"\b(?:vi|ankestyrelsen)\s+(?:er|var)\s+uenig|\bikke\s+enige\s+i|\bikke\s+grundlag\s+for\s+at\s+(?:antage|mene|konkludere)|"
     r"\buanset\s+(?:om|at)\b|\bhvis\b|\bsåfremt\b|\bi\s+fald\b|\bom\s+kommunen\s+har\b|"
-    r"\b(?:kan|kunne)\s+(?:dog\s+)?se\s+bort\s+fra\b", re.I)
+    r"\b(?:kan|kunne)\s+(?:dog\s+)?se\s+bort\s+fra\b|"
+    r"\bikke\s+(?:pligt|krav|nødvendigt|påkrævet)\s+(?:til|om|at)\b|"
+    r"\bikke\s+(?:\w+\s+){0,2}(?:nødvendigt|påkrævet)\b", re.I)
 _REPORTED_RE = re.compile(
     r"\b(?:kommunen|jobcentret|udbetaling\s+danmark|forvaltningen|[A-ZÆØÅ][\wæøå-]+\s+kommune)\s+"
     r"(?:har\s+|havde\s+)?(?:\w+\s+){0,2}?(?:ændret|ændrede|givet|gav|genvurderet|genvurderede|"
@@ -79,9 +85,10 @@ _REPORTED_RE = re.compile(
     r"|\b(?:har|havde)\s+kommunen\s+(?:\w+\s+)?(?:ændret|givet|truffet|genvurderet|fastholdt|omgjort)\b",
     re.I)
 _DUTY_RE = re.compile(
-    r"^\s*(?:(?:en|den|kommunen|myndigheden|forvaltningen|jobcentret|udbetaling danmark|"
-    r"ankestyrelsen|man|der|det)\b[^.]{0,40}?\s(?:skal|må|bør|kan)\s(?!have\b|ikke\s+have\b))"
-    r"|^\s*(?:det\s+følger\s+af|efter|ifølge|af)\s+[^,]{0,60}(?:§|loven|reglerne|princippet)"
+    r"^\s*(?:kommunen|myndigheden|myndighederne|forvaltningen|jobcentret|udbetaling\s+danmark|man|"
+    r"en\s+myndighed|ankestyrelsen|der|det|afgørelsen|en\s+afgørelse|begrundelsen)\s+(?:skal|må|bør)\s"
+    r"(?!have\b|ikke\s+have\b)"
+    r"|^\s*(?:det\s+følger\s+af|efter|ifølge)\s+[^,]{0,60}(?:§|loven|reglerne|princippet)[^,]{0,40},\s*at\b"
     r"|^\s*(?:det\s+er\s+et\s+krav|kravet)\b"
     r"|\bsom\s+udgangspunkt\s+skal\b|\bskal\s+(?:altid|som\s+hovedregel)\b", re.I)
 
@@ -112,6 +119,10 @@ class Hit:
     claim: bool = False
     rejected: bool = False
     duty: bool = False
+
+    @property
+    def finding_voice(self) -> bool:
+        return not (self.claim or self.duty or self.rejected or self.section in NON_FINDING_SECTIONS)
 
     @property
     def valid(self) -> bool:
@@ -234,11 +245,23 @@ def _clause_negated(doc: Doc, start: int, end: int, rule: Rule) -> bool:
     return (before + max(inside, 0)) % 2 == 1
 
 
+#: Words that mark a statement of deficiency; a sentence without any of them does not state a
+#: case-handling error (e.g. "Kommunen har foretaget en konkret og individuel vurdering").
+DEFICIENCY_RE = re.compile(
+    r"\b(?:ikke|ingen|intet|uden|mangle\w*|manglende|mangelfuld\w*|utilstrækkelig\w*|"
+    r"burde|skulle\s+have|skulle\s+være|fejl\w*|forkert\w*|urigtig\w*|fejlagtig\w*|kritik\w*|"
+    r"kritiser\w*|strid|tilsidesat\w*|tilsidesætte\w*|overtrådt|overtræde\w*|overskre\w*|"
+    r"for\s+lang\w*|for\s+sent|urimelig\w*|savne\w*|ufuldstændig\w*|fast\w*\s+(?:grænse|regel|loft)|"
+    r"under\s+regel|skematisk\w*|loft|beklage\w*|uheldig\w*|ulovlig\w*|ugyldig\w*|"
+    r"forsømt|forsømme\w*|undladt|undlod|kortfattet|generel\w*\s+(?:begrundelse|vurdering))\b", re.I)
+
+
 class SentenceContext:
     """Speaker, rejection and duty cues of one sentence, computed once. ``reported``: the
     sentence tells what the municipality did ("Kommunen har givet dig medhold")."""
 
-    __slots__ = ("text", "claim_end", "agree", "reject_end", "duty", "reported")
+    __slots__ = ("text", "claim_end", "agree", "reject_end", "raised_end", "duty", "reported",
+                 "deficiency")
 
     def __init__(self, text: str):
         self.text = text
@@ -249,10 +272,14 @@ class SentenceContext:
         self.agree = bool(_AGREE_RE.search(text))
         r = _REJECT_RE.search(text)
         self.reject_end = r.end() if r else -1
+        r = _RAISED_RE.search(text)
+        self.raised_end = r.end() if r else -1
         self.reported = bool(_REPORTED_RE.search(text))
+        self.deficiency = bool(DEFICIENCY_RE.search(text))
         self.duty = bool(_DUTY_RE.search(text)) and not re.search(
             r"\b(skulle|burde|havde)\s+(?:\w+\s+){0,3}have\b|\bhar\s+ikke\b|\bikke\s+har\b|"
-            r"lægges\s+til\s+grund|\bkonstatere|\bfastslå", text, re.I)
+            r"lægges\s+til\s+grund|\bkonstatere|\bfastslå|\bikke\s+(?:er\s+)?sket\b|"
+            r"\bdet\s+har\s+kommunen\s+ikke\b", text, re.I)
 
 
 def apply_rules(sentences, docs: list[Doc] | None = None,
@@ -280,10 +307,13 @@ def apply_rules(sentences, docs: list[Doc] | None = None,
                 ctx = contexts[k] if contexts is not None else SentenceContext(sent.text)
             _, start, end = matches[0]
             char_start = doc[start].idx
+            char_end = doc[end - 1].idx + len(doc[end - 1].text)
             claim = ctx.claim_end >= 0 and ctx.claim_end <= char_start + 1 and not ctx.agree
             if rule.kind == "outcome" and ctx.reported:
                 claim = True  # "Kommunen har givet dig medhold": not our result
-            rejected = ctx.reject_end >= 0 and ctx.reject_end <= char_start and rule.kind != "outcome"
+            # a rejection cue before (or inside) the match: "ikke pligt til at partshøre"
+            rejected = rule.kind != "outcome" and (
+                0 <= ctx.reject_end <= char_end or 0 <= ctx.raised_end <= char_start)
             negated = rule.negatable and _clause_negated(doc, start, end, rule)
             duty = ctx.duty and rule.kind in ("error", "kritik") and rule.voice != "instruction"
             result.hits.append(Hit(rule, sent.index, sent.text, sent.page, sent.section,

@@ -38,13 +38,13 @@ class Paragraph:
 @lru_cache(maxsize=1)
 def section_patterns() -> list[tuple[str, re.Pattern]]:
     data = tomllib.loads((DATA / "sections.toml").read_text(encoding="utf-8"))["sections"]
-    return [(name, re.compile("^(?:" + "|".join(pats) + ")", re.I)) for name, pats in data.items()]
+    return [(name, re.compile("(?:" + "|".join(pats) + ")", re.I)) for name, pats in data.items()]
 
 
 def canonical_section(heading: str) -> str | None:
     text = heading.strip().strip("#:*• ").strip()
     for name, pattern in section_patterns():
-        if pattern.match(text):
+        if pattern.search(text):
             return name
     return None
 

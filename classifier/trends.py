@@ -441,7 +441,8 @@ def trends_cli_table(rows: list[dict[str, Any]], *, title: str | None = None):
     occurs in the rows. Danish number formatting."""
     from rich.table import Table
 
-    table = Table(title=title, show_lines=False, header_style="bold")
+    table = Table(title=title, show_lines=False, header_style="bold",
+                  caption="Fejltyper: andel af afgørelserne i gruppen (%)" if rows else None)
     if not rows:
         table.add_column("Ingen afgørelser matcher")
         return table

@@ -368,8 +368,13 @@ class Composer:
         s.update(barn="{din} " + ("søn" if boy else "datter"), Barn="{Din} " + ("søn" if boy else "datter"),
                  han="han" if boy else "hun", ham="ham" if boy else "hende", hans="hans" if boy else "hendes",
                  alder_barn=str(rng.randint(2, 16)), alder=str(meta["age"]))
+        # One scenario per letter: the facts paragraph is drawn first, and the ydelse, the
+        # reasoning paragraphs and the grounds are the variants that best fit it.
+        self.fact_tpl = rng.choice(self.A["facts"])
         yd = [y.split("|") for y in self.A["ydelse"]]
-        first, second = rng.sample(yd, 2)
+        ranked = self.rank(yd, self.fact_tpl, key=lambda y: y[0] + " " + y[1])
+        first = ranked[0]
+        second = rng.choice(ranked[1:])
         s.update(ydelse=first[0], ydelse_ret=first[1], hjemmel=first[2], ydelse2=second[0])
         s["forkert_hjemmel"] = rng.choice([f for f in self.A["forkert"] if f != first[2]])
         m1, m2 = rng.sample(self.A["mangler"], 2)
@@ -394,8 +399,14 @@ class Composer:
             s["Anfoerer_past"] = rng.choice(self.people["anfoerer_past"])
         if p.errors:
             s["hjemvist_grund"] = self.fill(rng.choice(self.E["kritik_kort"][EKEY[p.errors[0]]]))
-        s["grund_afslag"] = rng.choice(self.A["grund_afslag"])
-        s["grund_medhold"] = rng.choice(self.A["grund_medhold"])
+        s["grund_afslag"] = self.rank(self.A["grund_afslag"], self.fact_tpl)[0]
+        s["grund_medhold"] = self.rank(self.A["grund_medhold"], self.fact_tpl)[0]
+
+    def rank(self, items: list, ref: str, key=lambda x: x) -> list:
+        """Items ordered by word overlap with ``ref`` (ties broken by the letter's rng)."""
+        ref_t = _toks(ref)
+        scored = [(-len(_toks(key(x)) & ref_t), self.rng.random(), i) for i, x in enumerate(items)]
+        return [items[i] for _, _, i in sorted(scored)]
 
     def anfoerer(self) -> str:
         if self.p.format == "letter_to_municipality":
@@ -477,10 +488,8 @@ class Composer:
             hvad = ["# " + self.choice(H["hvad_skal"]), "\n".join("- " + x for x in instructions)]
 
         traps = self.trap_pieces()
-        facts_pool = [self.piece(x) for x in self.A["facts"]]
-        rng.shuffle(facts_pool)
-        regler_pool = [self.piece(x) for x in self.A["regler"]]
-        rng.shuffle(regler_pool)
+        facts_pool = [self.piece(self.fact_tpl)]
+        regler_pool = self.area_rules()
         reason_pool: list[str] = []
 
         begr: list[str] = []
@@ -489,6 +498,7 @@ class Composer:
         if o == "afvist":
             r = L["afvist"][p.afvist_reason]
             begr.append(self.piece(self.choice(r["reason"])))
+            facts_pool[0] = facts_pool[0] + " " + self.piece(self.choice(L["afvist_hjemmel"]["all"]))
             reg_pool = [self.piece(x) for x in r["regler"]]
             rng.shuffle(reg_pool)
             regler.append(reg_pool.pop())
@@ -496,8 +506,7 @@ class Composer:
             if rng.random() < 0.7:
                 begr.append(self.piece(self.choice(L["afvist_extra"]["ltm" if ltm else "modern"])))
         elif o == "stadfæstet":
-            reason_pool = [self.piece(x) for x in self.A["afslag"]]
-            rng.shuffle(reason_pool)
+            reason_pool = [self.piece(x) for x in self.rank(self.A["afslag"], self.fact_tpl)][::-1]
             begr += traps["negated"]
             begr.append(reason_pool.pop())
             begr += traps["claim"]
@@ -508,8 +517,7 @@ class Composer:
                 kritik_sec += self.findings()
                 kritik_sec.append(self.piece(self.choice(self.E["kritik"]["bemaerk_post"])))
         elif o == "ændret":
-            reason_pool = [self.piece(x) for x in self.A["medhold"]]
-            rng.shuffle(reason_pool)
+            reason_pool = [self.piece(x) for x in self.rank(self.A["medhold"], self.fact_tpl)][::-1]
             if "merits_only" in p.traps:
                 begr.append(self.piece(self.choice(self.E["frame"]["merits"])))
             else:
@@ -519,8 +527,8 @@ class Composer:
             begr += traps["negated"]
             if p.partial:
                 begr.append(self.piece(self.choice(self.C["part1_intro"])) + " " + reason_pool.pop())
-                afs = [self.piece(x) for x in self.A["afslag"]]
-                begr.append(self.piece(self.choice(self.C["part2_intro"])) + " " + rng.choice(afs))
+                afs = self.rank(self.A["afslag"], self.slots["ydelse2"] + " " + self.slots["ydelse2"])
+                begr.append(self.piece(self.choice(self.C["part2_intro"])) + " " + self.piece(afs[0]))
             else:
                 begr.append(reason_pool.pop())
             begr += traps["claim"]
@@ -534,8 +542,8 @@ class Composer:
                 begr.append(self.piece(self.choice(self.E["frame"]["findings_intro"])))
             begr += f
             if p.partial:
-                afs = [self.piece(x) for x in self.A["afslag"]]
-                begr.append(self.piece(self.choice(self.C["part2_intro"])) + " " + rng.choice(afs))
+                afs = self.rank(self.A["afslag"], self.slots["ydelse2"] + " " + self.slots["ydelse2"])
+                begr.append(self.piece(self.choice(self.C["part2_intro"])) + " " + self.piece(afs[0]))
             begr += traps["negated"] + traps["claim"]
             if p.kritik:
                 kritik_sec = ["# " + self.choice(H["kritik"])] + self.kritik_block()
@@ -589,9 +597,9 @@ class Composer:
             opts = []
             if facts_pool:
                 opts.append("facts")
-            if regler_pool:
+            if regler_pool and len(regler) < 3:
                 opts.append("regler")
-            if meta_pool and len(opening) < 4:
+            if meta_pool and len(opening) < 3:
                 opts.append("meta")
             if not opts:
                 break
@@ -605,6 +613,12 @@ class Composer:
                 begr.insert(pos, reason_pool.pop())
             else:
                 opening.append(meta_pool.pop())
+            text = assemble()
+        while _words(text) < 310 and regler_pool:  # last resort for short letters
+            regler.insert(1, regler_pool.pop())
+            text = assemble()
+        while _words(text) < 310 and meta_pool:
+            opening.append(meta_pool.pop())
             text = assemble()
         while _words(text) > 1150 and len(regler) > 1:
             regler.pop()
@@ -622,14 +636,12 @@ class Composer:
         resume = [self.piece(self.choice(P["resume"][rkey]))]
         traps = self.trap_pieces(past=True)
         sags = [self.piece(self.choice(P["sagsfremstilling"]["intro"]))]
-        facts_pool = [_past(self.piece(x)) for x in self.A["facts"]]
-        rng.shuffle(facts_pool)
+        facts_pool = [_past(self.piece(self.fact_tpl))]
         sags.append(facts_pool.pop())
         sags_end = [self.piece(self.choice(P["sagsfremstilling"]["klage"]))] + traps["claim"]
         res_key = rkey + ("_delvis" if p.partial else "")
         afg = [self.piece(self.choice(P["result_past"][res_key]), label="outcome")]
-        regler_pool = [self.piece(x) for x in self.A["regler"]]
-        rng.shuffle(regler_pool)
+        regler_pool = self.area_rules()
         begr_rules = [regler_pool.pop()] + [self.piece(self.choice(self.E["rule"][EKEY[e]]))
                                            for e in p.errors if rng.random() < 0.4] + traps["rule"]
         begr: list[str] = []
@@ -693,6 +705,17 @@ class Composer:
             text = assemble()
         return text
 
+    def area_rules(self) -> list[str]:
+        """Area rules paragraphs; the one citing the main section of {hjemmel} comes out first
+        (the pool is consumed with pop())."""
+        m = re.search(r"§ (\d+(?: [a-h]\b)?)", self.slots["hjemmel"])
+        main = f"§ {m.group(1)}" if m else ""
+        pool = [self.piece(x) for x in self.A["regler"]]
+        self.rng.shuffle(pool)
+        hits = [x for x in pool if re.search(r"(?:lovens|lov) " + re.escape(main) + r"(?![\d])(?! [a-h]\b)", x)]
+        rest = [x for x in pool if x not in hits]
+        return rest + hits[1:] + hits[:1]
+
     def neutral_facts(self, past: bool = False) -> list[str]:
         """Padding for Sagens oplysninger that fits any scenario: timeline and document list."""
         L, rng = self.L, self.rng
@@ -732,6 +755,21 @@ _PAST = {
 def _past(text: str) -> str:
     """Present -> past tense for the facts of a principle decision (third person narrative)."""
     return re.sub(r"\b(" + "|".join(_PAST) + r")\b", lambda m: _PAST[m.group(1)], text)
+
+
+_STOP = set("""
+efter derfor ikke eller også være været have havde skal skulle kunne kommunen kommunens
+ankestyrelsen fordi hvis over under andre anden andet der det den som til fra med for
+mere meget dette denne disse deres hans hendes borgeren sagen sagens afgørelsen afgørelse
+oplysningerne oplysninger behov hjælp vurderer vurdering lægger vægt betyder afgørende
+kan har der som til den det var blev end men hvor når alle kun vil får fik
+sig dig din dit dine han hun ham hos ved ugen året dag
+""".split())
+
+
+def _toks(text: str) -> set[str]:
+    text = re.sub(r"\{\w+\}", " ", text.lower())
+    return {w[:5] for w in re.findall(r"[a-zæøå]+", text) if len(w) >= 3 and w not in _STOP}
 
 
 def _words(text: str) -> int:

@@ -1,7 +1,7 @@
 """The fixed train/dev/test split by id, stratified by outcome (60/20/20).
 
 Within each outcome, ids are ordered by a seeded hash and dealt out in the pattern
-train, train, dev, train, test — so each split gets the same outcome mix, and the assignment is
+test, train, dev, train, train — so each split gets the same outcome mix, and the assignment is
 reproducible. The result is checked in as corpus/splits.json and never regenerated silently.
 """
 
@@ -13,7 +13,7 @@ from collections import defaultdict
 
 from classifier.corpus.load import SPLITS_FILE, load_corpus
 
-PATTERN = ("train", "train", "dev", "train", "test")
+PATTERN = ("test", "train", "dev", "train", "train")
 
 
 def make_splits(seed: str = "anke-2026") -> dict[str, list[str]]:
