@@ -164,18 +164,22 @@ def trends(
     from classifier import trends as tr
 
     fields = [f.strip() for f in by.split(",") if f.strip()]
-    rows = tr.trends(store, fields, since=since, until=until, municipality=municipality,
-                     department=department, law_area=law_area)
-    if as_json:
-        print(json.dumps(rows, ensure_ascii=False, indent=1))
-    elif csv:
-        tr.write_csv(rows, sys.stdout)
-    else:
-        console.print(tr.trends_cli_table(rows))
-    if chart:
-        tr.chart(store, chart, since=since, until=until, municipality=municipality,
-                 department=department, law_area=law_area)
-        err.print(f"chart written to {chart}")
+    filters = dict(since=since, until=until, municipality=municipality, department=department,
+                   law_area=law_area)
+    try:
+        rows = tr.trends(store, fields, **filters)
+        if as_json:
+            print(tr.trends_json(rows))
+        elif csv:
+            print(tr.trends_csv(rows), end="")
+        else:
+            console.print(tr.trends_cli_table(rows))
+        if chart:
+            tr.chart(store, chart, by=fields, **filters)
+            err.print(f"chart written to {chart}")
+    except (ValueError, FileNotFoundError) as exc:
+        err.print(f"[red]error:[/] {exc}")
+        raise typer.Exit(2)
 
 
 @app.command()
@@ -190,7 +194,11 @@ def report(
     """Write a Danish report chapter on the year's decisions."""
     from classifier.report import write_report
 
-    write_report(store, year, out, fmt=fmt, department=department, national_rate=national_rate)
+    try:
+        write_report(store, year, out, fmt=fmt, department=department, national_rate=national_rate)
+    except (ValueError, FileNotFoundError) as exc:
+        err.print(f"[red]error:[/] {exc}")
+        raise typer.Exit(2)
     err.print(f"report written to {out}")
 
 

@@ -172,8 +172,8 @@ def area_title(area: str | None) -> str:
 ERROR_FINDING: dict[str, str] = {
     "officialprincip": "var sagen ikke tilstrækkeligt oplyst (officialprincippet)",
     "begrundelse": "levede begrundelsen ikke op til forvaltningslovens krav (begrundelse)",
-    "retsgrundlag": "manglede afgørelsen det rette retsgrundlag eller en henvisning til "
-                    "reglerne (retsgrundlag)",
+    "retsgrundlag": "var der ikke det rette retsgrundlag eller en henvisning til reglerne "
+                    "(retsgrundlag)",
     "partshøring": "var borgeren ikke partshørt (partshøring)",
     "sagsbehandlingstid": "var fristerne for sagsbehandlingen ikke overholdt "
                           "(sagsbehandlingstid)",

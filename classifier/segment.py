@@ -166,6 +166,14 @@ def parse_decision(doc: Document, first: int, last: int, index: int = 0) -> Pars
             name = canonical_section(para.text)
             if name is None and _TITLE.match(para.text):
                 name = "afgørelse" if para.text.lower().startswith("afgørelse") else "header"
+            if name is None and current in ("header", "afgørelse", "hvad_skal_kommunen_gøre") \
+                    and any(s.name == "afgørelse" for s in sections):
+                # an unnamed heading after the result ("Døråbneren", "Din advokats klage")
+                # opens the reasoning
+                name = "begrundelse"
+            if name == "afgørelse" and para.text.lower().startswith(("ankestyrelsens principafgørelse",
+                                                                     "principafgørelse")):
+                name = "header"
             if name is not None and name != current:
                 current = name
                 sections.append(Section(name, masker.mask(para.text), para.page))

@@ -105,6 +105,8 @@ def validate(decision: CorpusDecision) -> list[str]:
         problems.append(f"law_area {d.law_area!r} not in law_areas.toml")
     if d.municipality is not None and d.municipality not in municipalities():
         problems.append(f"municipality {d.municipality!r} is not an official kommune name")
+    if d.format == "principle" and d.municipality and d.municipality not in _named_kommuner(d.text):
+        problems.append("principle decision names no kommune in its text: leave municipality out")
     for name in ("decision_date", "first_instance_date"):
         if not _DATE.match(str(getattr(d, name))):
             problems.append(f"{name} {getattr(d, name)!r} is not YYYY-MM-DD")
@@ -139,6 +141,12 @@ def validate(decision: CorpusDecision) -> list[str]:
         if year <= 2023 and "barnets lov" in text:
             problems.append("barnets lov cited before 2024")
     return problems
+
+
+def _named_kommuner(text: str) -> list[str]:
+    from classifier.metadata import find_kommuner
+
+    return find_kommuner(text)
 
 
 def _flat(text: str) -> str:
