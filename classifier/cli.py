@@ -173,7 +173,7 @@ def trends(
         elif csv:
             print(tr.trends_csv(rows), end="")
         else:
-            console.print(tr.trends_cli_table(rows))
+            console.print(tr.trends_cli_table(rows, compact=console.width < 150))
         if chart:
             tr.chart(store, chart, by=fields, **filters)
             err.print(f"chart written to {chart}")

@@ -301,14 +301,22 @@ def tesseract_available() -> bool:
     return shutil.which("tesseract") is not None
 
 
-def ocr_pages(path: Path, indices: list[int], dpi: int = 200) -> list[Page]:
-    """OCR the given 0-based pages with Tesseract (Danish) into the same page model."""
+def ocr_pages(path: Path, indices: list[int], dpi: int = 300) -> list[Page]:
+    """OCR the given 0-based pages with Tesseract (Danish) into the same page model.
+
+    Tesseract's own line grouping (block, paragraph, line) is kept: on a slightly rotated scan
+    the words of one line do not share a y-position, so regrouping them by position would tear
+    lines apart. Each OCR line becomes one positioned segment."""
     if not tesseract_available():
         raise AnkeError("ocr_unavailable", "the file is scanned (no text layer) and Tesseract is not "
                         "installed: apt-get install tesseract-ocr tesseract-ocr-dan, or pass --no-ocr")
+    import os
+
     import pypdfium2 as pdfium
     import pytesseract
 
+    # one thread per Tesseract process: parallelism comes from --jobs, not from OpenMP
+    os.environ.setdefault("OMP_THREAD_LIMIT", "1")
     langs = pytesseract.get_languages(config="")
     lang = "dan" if "dan" in langs else "eng"
     pdf = _open_pdfium(path)
@@ -319,18 +327,34 @@ def ocr_pages(path: Path, indices: list[int], dpi: int = 200) -> list[Page]:
             width, height = page.get_size()
             image = page.render(scale=dpi / 72, grayscale=True).to_pil()
             page.close()
-            data = pytesseract.image_to_data(image, lang=lang, config="--psm 4",
+            data = pytesseract.image_to_data(image, lang=lang, config="--psm 3",
                                              output_type=pytesseract.Output.DICT)
             scale = 72 / dpi
-            words = []
+            lines: dict[tuple, list[int]] = {}
             for k, text in enumerate(data["text"]):
-                if not text.strip() or float(data["conf"][k]) < 0:
-                    continue
-                x0 = data["left"][k] * scale
-                top = data["top"][k] * scale
-                h = data["height"][k] * scale
-                words.append(_Seg(x0, x0 + data["width"][k] * scale, top, top + h, text, h, False))
-            segs = _merge_words(words)
+                if text.strip() and float(data["conf"][k]) >= 0:
+                    key = (data["block_num"][k], data["par_num"][k], data["line_num"][k])
+                    lines.setdefault(key, []).append(k)
+            segs = []
+            for ks in lines.values():
+                ks.sort(key=lambda k: data["left"][k])
+                # split a line where a wide gap separates two columns (body | margin)
+                run = [ks[0]]
+                for k in ks[1:] + [None]:
+                    if k is not None and (data["left"][k] - (data["left"][run[-1]] + data["width"][run[-1]])) \
+                            * scale < WIDE_GAP:
+                        run.append(k)
+                        continue
+                    x0 = min(data["left"][j] for j in run) * scale
+                    x1 = max(data["left"][j] + data["width"][j] for j in run) * scale
+                    top = min(data["top"][j] for j in run) * scale
+                    bottom = max(data["top"][j] + data["height"][j] for j in run) * scale
+                    heights = sorted(data["height"][j] for j in run)
+                    size = heights[len(heights) // 2] * scale
+                    segs.append(_Seg(x0, x1, top, bottom, " ".join(data["text"][j] for j in run),
+                                     size, False))
+                    if k is not None:
+                        run = [k]
             page_model = _layout_page(segs, i + 1, width, height, ocr=True)
             _ocr_headings(page_model)
             out.append(page_model)

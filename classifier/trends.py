@@ -435,10 +435,14 @@ def _fmt_pct(v: Any) -> str:
     return "–" if v is None else f"{v:.1f}".replace(".", ",")
 
 
-def trends_cli_table(rows: list[dict[str, Any]], *, title: str | None = None):
+def trends_cli_table(rows: list[dict[str, Any]], *, title: str | None = None,
+                     compact: bool = False):
     """A ``rich.table.Table`` of trends rows: group fields, outcome counts, omgjorte,
     omgørelsesprocent, kritik and the share (%) of decisions with each error type that
-    occurs in the rows. Danish number formatting."""
+    occurs in the rows. Danish number formatting. ``compact`` (narrow terminals): counts,
+    omgjorte, omgørelses-%, kritik and the two most frequent error types in one column."""
+    if compact:
+        return _compact_table(rows, title)
     from rich.table import Table
 
     table = Table(title=title, show_lines=False, header_style="bold",
@@ -465,6 +469,29 @@ def trends_cli_table(rows: list[dict[str, Any]], *, title: str | None = None):
             cells.append(_fmt_pct(r[key]) if key == "omgørelsesprocent" else _fmt_count(r[key]))
         cells += [_fmt_pct(r[f"andel_{e}"]) for e in errors]
         table.add_row(*cells)
+    return table
+
+
+def _compact_table(rows: list[dict[str, Any]], title: str | None):
+    from rich.table import Table
+
+    table = Table(title=title, header_style="bold")
+    if not rows:
+        table.add_column("Ingen afgørelser matcher")
+        return table
+    groups = _group_columns(rows)
+    for g in groups:
+        table.add_column(FIELD_LABELS.get(g, g))
+    for label in ("Afgørelser", "Omgjorte", "Omgørelses-%", "Kritik"):
+        table.add_column(label, justify="right")
+    table.add_column("Hyppigste fejl (andel)")
+    for r in rows:
+        top = sorted(((r[f"andel_{e}"] or 0, e) for e in ERROR_TYPES if r[f"fejl_{e}"]),
+                     reverse=True)[:2]
+        table.add_row(*[display_value(g, r[g]) for g in groups], _fmt_count(r["count"]),
+                      _fmt_count(r["omgjorte"]), _fmt_pct(r["omgørelsesprocent"]),
+                      _fmt_count(r["kritik"]),
+                      ", ".join(f"{ERROR_LABELS[e]} {_fmt_pct(v)} %" for v, e in top) or "–")
     return table
 
 
