@@ -33,8 +33,9 @@ class Analysis:
 
 
 def analyse(decision: ParsedDecision) -> Analysis:
-    nlp = get_nlp()
-    docs = list(nlp.pipe(s.text for s in decision.sentences))
+    docs = decision.spans
+    if docs is None or len(docs) != len(decision.sentences):
+        docs = list(get_nlp().pipe(s.text for s in decision.sentences))
     contexts = [SentenceContext(s.text) for s in decision.sentences]
     reprs = [sentence_repr(d, s.section, c) for d, s, c in zip(docs, decision.sentences, contexts)]
     rules = apply_rules(decision.sentences, docs, contexts)

@@ -5,6 +5,7 @@ A sentence becomes a string of lemma tokens with context markers, so a linear mo
 Ankestyrelsen's finding:
 
     SEC_begrundelse kommune have ikke ikke_undersøge ikke_sag ...   (negation scope: clause)
+    P:partshø                                                         (head of a long compound)
     CLAIM / DUTY / REJECT / AGREE                                       (sentence cues)
 """
 
@@ -43,6 +44,10 @@ def sentence_repr(doc: Doc, section: str | None, ctx: SentenceContext | None = N
         if token.like_num:
             out.append("NUM")
             continue
-        lemma = token.lemma_
+        lemma = token.norm_
         out.append(("ikke_" + lemma) if negated else lemma)
+        if len(lemma) >= 10:
+            # Danish compounds: the head of "partshøringspligten" is shared with "partshøring"
+            stem = "P:" + lemma[:7]
+            out.append(("ikke_" + stem) if negated else stem)
     return " ".join(out)

@@ -1,7 +1,9 @@
-"""The shared spaCy pipeline: blank Danish + sentencizer + lower-case lookup lemmas.
+"""The shared spaCy pipeline: blank Danish + sentence splitter + lower-case lookup lemmas.
 
-No model download: the lemma table comes from spacy-lookups-data. spaCy's lookup lemmatizer is
-case-sensitive ("Kommunen" stays as is), so a small component lemmatizes the lower-case form.
+No model download: the lemma table comes from spacy-lookups-data (plus
+classifier/data/lemmas_extra.toml). spaCy's lookup lemmatizer is case-sensitive ("Kommunen"
+stays as is) and runs per token; here the lemma of the lower-case form is computed once per
+word form and kept as the lexeme's NORM.
 """
 
 from __future__ import annotations
@@ -32,16 +34,15 @@ def lemma_table() -> dict:
     return table
 
 
-@Language.component("anke_lemmas")
-def _lower_lemmas(doc: Doc) -> Doc:
-    table = lemma_table()
-    for token in doc:
-        low = token.lower_
-        if low[:1].isdigit() and low.endswith("."):
-            token.lemma_ = low[:-1]  # "§ 22." at the end of a sentence
-        else:
-            token.lemma_ = table.get(low, low)
-    return doc
+def lemma_of(lower: str) -> str:
+    """The lemma of a lower-case word form (the lookup table; "22." -> "22")."""
+    if lower[:1].isdigit() and lower.endswith("."):
+        return lower[:-1]  # "§ 22." at the end of a sentence
+    return lemma_table().get(lower, lower)
+
+
+def _norm_getter(string: str) -> str:
+    return lemma_of(string.lower())
 
 
 _ABBREVIATIONS = {"jf.", "stk.", "nr.", "pkt.", "ca.", "kr.", "f.eks.", "bl.a.", "m.v.", "mv.",
@@ -53,28 +54,45 @@ _ABBREVIATIONS = {"jf.", "stk.", "nr.", "pkt.", "ca.", "kr.", "f.eks.", "bl.a.",
 def _sentences(doc: Doc) -> Doc:
     """Sentence starts after . ! ? (not after abbreviations such as "stk."), also when the
     full stop is glued to a number ("stk. 1. Det ...")."""
-    for i, token in enumerate(doc):
-        token.is_sent_start = i == 0
-    for i, token in enumerate(doc[:-1]):
-        nxt = doc[i + 1]
-        text = token.text
-        final = text in {".", "!", "?"} or (
-            text.endswith(".") and text[:-1].isdigit() and nxt.text[:1].isupper())
-        if text in {".", "!", "?"} and i and doc[i - 1].lower_ + "." in _ABBREVIATIONS:
-            final = False
-        if final and (nxt.text[:1].isupper() or nxt.text[:1] in "§\"«(" or nxt.is_digit):
-            nxt.is_sent_start = True
+    if not len(doc):
+        return doc
+    words = [t.text for t in doc]
+    doc[0].is_sent_start = True
+    if len(doc) > 1:
+        # spaCy counts sentence annotation from the second token on: mark it either way
+        doc[1].is_sent_start = False
+    for i in range(len(words) - 1):
+        text, nxt = words[i], words[i + 1]
+        if text in {".", "!", "?"}:
+            if i and words[i - 1].lower() + "." in _ABBREVIATIONS:
+                continue
+        elif not (text.endswith(".") and text[:-1].isdigit() and nxt[:1].isupper()):
+            continue
+        if nxt[:1].isupper() or nxt[:1] in "§\"«(" or nxt.isdigit():
+            doc[i + 1].is_sent_start = True
     return doc
 
 
 @lru_cache(maxsize=1)
 def get_nlp() -> Language:
+    """Blank Danish pipeline. The lemma of each word form is stored as the lexeme's NORM when
+    the vocabulary first meets the form, so lemmatizing costs nothing per token afterwards;
+    patterns and features read ``token.norm_``."""
+    from spacy.attrs import NORM
+
     nlp = spacy.blank("da")
+    nlp.vocab.lex_attr_getters[NORM] = _norm_getter
     nlp.add_pipe("anke_sentences")
-    nlp.add_pipe("anke_lemmas")
     nlp.max_length = 3_000_000
     return nlp
 
 
+def sentences(doc: Doc):
+    """The sentence spans of a doc (a one-token doc is one sentence)."""
+    if len(doc) == 1:
+        return [doc[:]]
+    return list(doc.sents)
+
+
 def lemmatize(text: str) -> list[str]:
-    return [t.lemma_ for t in get_nlp()(text)]
+    return [t.norm_ for t in get_nlp()(text)]

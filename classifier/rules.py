@@ -152,15 +152,15 @@ def _token_spec(tok: str) -> dict:
 
     Lemmas are a function of the lower-case form, so matching the token's lemma against the
     alternatives *and* their lemmas covers both (and uses spaCy's fast built-in attribute)."""
-    from classifier.nlp import lemma_table
+    from classifier.nlp import lemma_of
 
-    table = lemma_table()
     if tok.startswith("="):  # exact lower-case forms only: "=begrundet" is not "begrunde"
         forms = sorted(a.lstrip("=") for a in tok.split("|"))
         return {"LOWER": {"IN": forms}} if len(forms) > 1 else {"LOWER": forms[0]}
     alts = {a.lstrip("~") for a in tok.split("|")}
-    keys = sorted(alts | {table.get(a, a) for a in alts})
-    return {"LEMMA": {"IN": keys}} if len(keys) > 1 else {"LEMMA": keys[0]}
+    # a number may carry the sentence's full stop ("§ 22."): match both forms
+    keys = sorted(alts | {lemma_of(a) for a in alts} | {a + "." for a in alts if a.isdigit()})
+    return {"NORM": {"IN": keys}} if len(keys) > 1 else {"NORM": keys[0]}
 
 
 def compile_pattern(pattern: str) -> list[dict]:
@@ -204,7 +204,7 @@ class _Compiled:
 def _compiled() -> tuple[list[_Compiled], dict[str, list[int]]]:
     """One small Matcher per rule, plus an index from a key word to the rules that need it.
 
-    spaCy evaluates set predicates ("LEMMA IN [...]") in Python, so running all rules on every
+    spaCy evaluates set predicates ("NORM IN [...]") in Python, so running all rules on every
     sentence is slow; a rule is only run on a sentence that holds a word of each of its
     required tokens (a set test), which skips almost all (sentence, rule) pairs."""
     nlp = get_nlp()
@@ -216,7 +216,7 @@ def _compiled() -> tuple[list[_Compiled], dict[str, list[int]]]:
         for tok in spec:
             if "OP" in tok and len(tok) == 1:
                 continue
-            attr = tok.get("LEMMA", tok.get("LOWER"))
+            attr = tok.get("NORM", tok.get("LOWER"))
             keys = attr["IN"] if isinstance(attr, dict) else [attr]
             required.append(frozenset(keys))
         matcher = Matcher(nlp.vocab, validate=True)
@@ -290,7 +290,7 @@ def apply_rules(sentences, docs: list[Doc] | None = None,
         docs = list(get_nlp().pipe(s.text for s in sentences))
     result = RuleResult()
     for k, (sent, doc) in enumerate(zip(sentences, docs)):
-        keys = {t.lemma_ for t in doc} | {t.lower_ for t in doc}
+        keys = {t.norm_ for t in doc} | {t.lower_ for t in doc}
         candidates = sorted({i for key in keys for i in index.get(key, ())})
         ctx = None
         for i in candidates:
@@ -306,8 +306,9 @@ def apply_rules(sentences, docs: list[Doc] | None = None,
             if ctx is None:
                 ctx = contexts[k] if contexts is not None else SentenceContext(sent.text)
             _, start, end = matches[0]
-            char_start = doc[start].idx
-            char_end = doc[end - 1].idx + len(doc[end - 1].text)
+            offset = getattr(doc, "start_char", 0)  # a sentence Span inside a paragraph Doc
+            char_start = doc[start].idx - offset
+            char_end = doc[end - 1].idx + len(doc[end - 1].text) - offset
             claim = ctx.claim_end >= 0 and ctx.claim_end <= char_start + 1 and not ctx.agree
             if rule.kind == "outcome" and ctx.reported:
                 claim = True  # "Kommunen har givet dig medhold": not our result

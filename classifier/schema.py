@@ -148,6 +148,8 @@ class ParsedDecision:
     sentences: list[Sentence]
     metadata: Metadata
     text: str = ""  # masked full text (main column)
+    #: spaCy spans of ``sentences`` (same order), kept so later stages need not tokenize again
+    spans: list | None = field(default=None, repr=False, compare=False)
 
 
 @dataclass

@@ -18,6 +18,7 @@ from pathlib import Path
 
 from classifier import metadata as meta
 from classifier.nlp import get_nlp
+from classifier.nlp import sentences as doc_sentences
 from classifier.privacy import Masker
 from classifier.schema import Document, Line, ParsedDecision, Section, Sentence
 
@@ -182,6 +183,7 @@ def parse_decision(doc: Document, first: int, last: int, index: int = 0) -> Pars
     # sentences (masked), with page and section
     nlp = get_nlp()
     sentences: list[Sentence] = []
+    spans = []
     texts = [masker.mask(p.text[2:] if p.bullet and p.text.startswith("• ") else p.text)
              for p in paras]
     docs = nlp.pipe(t for p, t in zip(paras, texts) if not p.heading)
@@ -190,10 +192,13 @@ def parse_decision(doc: Document, first: int, last: int, index: int = 0) -> Pars
         if para.heading:
             continue
         spacy_doc = next(body_iter)
-        for sent in spacy_doc.sents:
+        if not len(spacy_doc):
+            continue
+        for sent in doc_sentences(spacy_doc):
             s = sent.text.strip()
             if s:
                 sentences.append(Sentence(s, para.page, sec, len(sentences)))
+                spans.append(sent)
     for section in sections:
         section.text = " ".join(s.text for s in sentences if s.section == section.name)
 
@@ -208,6 +213,7 @@ def parse_decision(doc: Document, first: int, last: int, index: int = 0) -> Pars
         source=doc.source, sha256=doc.sha256, index=index,
         pages=(pages[0].number, pages[-1].number) if pages else (1, 1),
         sections=sections, sentences=sentences, metadata=md, text=masked_text,
+        spans=spans if all(sp.text == se.text for sp, se in zip(spans, sentences)) else None,
     )
 
 

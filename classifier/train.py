@@ -179,28 +179,42 @@ class PdfItem:
     gold: CorpusDecision
 
 
-def analyse_pdfs(decisions: list[CorpusDecision], engine: str = "pdfium",
-                 scanned: bool = False) -> list[tuple[Analysis, CorpusDecision]]:
-    """Render (cached) and parse the decisions' PDFs."""
+def _render_and_load(args) -> object:
+    """Render (cached) one decision's PDF, optionally scan it, and read it (worker side)."""
+    d, engine, scanned = args
     from classifier.corpus.render import render_pdf, scan_pdf
     from classifier.ingest import load_document
-    from classifier.segment import parse_decision, split_decisions
 
     cache = Path(__file__).resolve().parents[1] / ".cache" / "eval_pdf"
     cache.mkdir(parents=True, exist_ok=True)
+    key = hashlib.sha256(d.text.encode()).hexdigest()[:10]
+    pdf = cache / f"{d.id}-{key}.pdf"
+    if not pdf.exists():
+        render_pdf(d, pdf)
+    path = pdf
+    if scanned:
+        path = cache / f"{d.id}-{key}.scan.pdf"
+        if not path.exists():
+            scan_pdf(pdf, path)
+    return load_document(path, engine=engine, ocr=True)
+
+
+def analyse_pdfs(decisions: list[CorpusDecision], engine: str = "pdfium",
+                 scanned: bool = False, jobs: int = 2) -> list[tuple[Analysis, CorpusDecision]]:
+    """Render (cached under .cache/eval_pdf), read and analyse the decisions' PDFs; reading
+    runs in ``jobs`` processes (OCR is the slow part)."""
+    from concurrent.futures import ProcessPoolExecutor
+
+    from classifier.segment import parse_decision, split_decisions
+
+    tasks = [(d, engine, scanned) for d in decisions]
+    if jobs > 1:
+        with ProcessPoolExecutor(jobs) as ex:
+            docs = list(ex.map(_render_and_load, tasks, chunksize=4))
+    else:
+        docs = [_render_and_load(t) for t in tasks]
     items = []
-    for d in decisions:
-        pdf = cache / f"{d.id}.pdf"
-        key = hashlib.sha256(d.text.encode()).hexdigest()[:10]
-        pdf = cache / f"{d.id}-{key}.pdf"
-        if not pdf.exists():
-            render_pdf(d, pdf)
-        path = pdf
-        if scanned:
-            path = cache / f"{d.id}-{key}.scan.pdf"
-            if not path.exists():
-                scan_pdf(pdf, path)
-        doc = load_document(path, engine=engine, ocr=True)
+    for d, doc in zip(decisions, docs):
         ranges = split_decisions(doc)
         items.append((analyse(parse_decision(doc, ranges[0][0], ranges[0][1], 0)), d))
     return items

@@ -24,9 +24,9 @@ def test_every_rule_matches_its_example(rule):
 
 def test_pattern_syntax_compiles_to_matcher_tokens():
     spec = compile_pattern("ikke {0,3} ~oplyse|belyst")
-    assert spec[0] == {"LEMMA": "ikke"}
+    assert spec[0] == {"NORM": "ikke"}
     assert spec[1] == {"OP": "{0,3}"}
-    assert set(spec[2]["LEMMA"]["IN"]) >= {"oplyse", "belyst"}
+    assert set(spec[2]["NORM"]["IN"]) >= {"oplyse", "belyst"}
 
 
 @pytest.mark.parametrize("text,label", [
