@@ -12,7 +12,6 @@ training-data hash, evaluation figures); ``load_model`` refuses a file whose has
 
 from __future__ import annotations
 
-import hashlib
 import json
 import platform
 import re
@@ -26,6 +25,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline
 
 from classifier.analysis import Analysis
+from classifier.hashing import file_sha256
 from classifier.schema import ERROR_TYPES, OUTCOMES
 
 MODELS_DIR = Path(__file__).resolve().parents[1] / "models"
@@ -139,14 +139,6 @@ def fit(items: list[tuple[Analysis, object]], seed: int = 0) -> AnkeModel:
 
 # ------------------------------------------------------------------------------ persistence
 
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
-
-
 def library_versions() -> dict[str, str]:
     import sklearn
     import spacy
@@ -162,7 +154,7 @@ def save_model(model: AnkeModel, path: Path = DEFAULT_MODEL, *, training: dict |
     joblib.dump(model, path, compress=3)
     manifest = {
         "file": path.name,
-        "sha256": _sha256(path),
+        "sha256": file_sha256(path),
         "bytes": path.stat().st_size,
         "libraries": library_versions(),
         "training": training or {},
@@ -195,7 +187,7 @@ def load_model(path: Path = DEFAULT_MODEL) -> AnkeModel:
     if not manifest_path.exists():
         raise ModelIntegrityError(f"model {path} has no manifest {manifest_path.name}; refusing to load")
     expected = json.loads(manifest_path.read_text(encoding="utf-8")).get("sha256")
-    actual = _sha256(path)
+    actual = file_sha256(path)
     if expected != actual:
         raise ModelIntegrityError(
             f"model {path} does not match its manifest (sha256 {actual[:12]}… != {str(expected)[:12]}…); "

@@ -9,12 +9,12 @@ status="failed" and error="<kind>: <reason>".
 
 from __future__ import annotations
 
-import hashlib
 import logging
 from pathlib import Path
 
 from classifier.analysis import analyse
 from classifier.decide import decide
+from classifier.hashing import file_sha256
 from classifier.ingest import DEFAULT_ENGINE, load_document, text_document, time_limit
 from classifier.model import DEFAULT_MODEL, AnkeModel, ModelIntegrityError, load_model
 from classifier.model import model_version as _model_version
@@ -24,14 +24,6 @@ from classifier.segment import parse_document
 
 log = logging.getLogger("anke")
 RULES_VERSION = "r1"
-
-
-def file_sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
 
 
 def get_model(model: AnkeModel | str | Path | None = None) -> AnkeModel | None:

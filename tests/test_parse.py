@@ -211,3 +211,37 @@ def test_mutated_pdfs_never_raise(rendered, tmp_path):
         assert all(r.error for r in results if r.status == "failed")
         n += 1
     assert n >= 200
+
+
+@pytest.mark.slow
+def test_engines_agree_on_the_rendered_test_split(tmp_path):
+    """pdfium and pdfplumber give identical classifications for >= 99 % of decisions."""
+    from classifier.model import load_model
+
+    model = load_model()
+    decisions = load_corpus("test")
+    same = 0
+    for d in decisions:
+        path = tmp_path / f"{d.id}.pdf"
+        render_pdf(d, path)
+        [a] = classify_file(path, engine="pdfium", model=model)
+        [b] = classify_file(path, engine="pdfplumber", model=model)
+        same += (a.outcome, a.partial, a.kritik, a.errors, a.law_area, a.case_number) == \
+            (b.outcome, b.partial, b.kritik, b.errors, b.law_area, b.case_number)
+    assert same / len(decisions) >= 0.99
+
+
+def test_inspect_shows_structure_and_draws_regions(rendered, tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    d, path = next((d, p) for d, p in rendered if d.format == "modern_letter")
+    out = subprocess.run([sys.executable, "-m", "classifier.cli", "inspect", str(path),
+                          "--png", str(tmp_path / "png")], capture_output=True, text=True,
+                         timeout=120, env={**os.environ, "COLUMNS": "200"})
+    assert out.returncode == 0, out.stderr
+    assert d.case_number in out.stdout and "afgørelse" in out.stdout and "margin:" in out.stdout
+    assert d.cpr not in out.stdout and d.citizen_name.split()[-1] not in out.stdout
+    pngs = sorted((tmp_path / "png").glob("*.png"))
+    assert len(pngs) >= 2 and all(p.stat().st_size > 1000 for p in pngs)

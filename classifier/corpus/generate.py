@@ -23,20 +23,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from classifier.corpus.load import CORPUS_DIR, DECISIONS_DIR, municipalities
+from classifier.schema import ERROR_TYPES
 
 GENERATOR_DIR = CORPUS_DIR / "generator"
 VARIANT_FILES = ("letter.toml", "errors.toml", "principle.toml", "areas.toml", "people.toml")
 
-ERRORS = (
-    "officialprincip",
-    "begrundelse",
-    "retsgrundlag",
-    "partshøring",
-    "sagsbehandlingstid",
-    "notatpligt",
-    "vejledning",
-    "konkret_vurdering",
-)
+ERRORS = ERROR_TYPES
 # Keys in errors.toml are ASCII.
 EKEY = {e: e.replace("ø", "oe") for e in ERRORS}
 MINOR = ("sagsbehandlingstid", "partshøring", "notatpligt", "vejledning", "begrundelse", "retsgrundlag")
