@@ -355,12 +355,35 @@ def ocr_pages(path: Path, indices: list[int], dpi: int = 300) -> list[Page]:
                                      size, False))
                     if k is not None:
                         run = [k]
+            for seg in segs:
+                seg.text = fix_ocr_text(seg.text)
             page_model = _layout_page(segs, i + 1, width, height, ocr=True)
             _ocr_headings(page_model)
             out.append(page_model)
     finally:
         pdf.close()
     return out
+
+
+_OCR_FIXES = [
+    # "§" read as "&", "$" or "8": "servicelovens & 83", "retssikkerhedslovens $ 10",
+    # "jf. 8 100", "forvaltningslovens 88 22 og 24", "servicelovens 841, stk. 1"
+    (re.compile(r"(?<![\w&$])[&$]{2}\s?(?=\d)"), "§§ "),
+    (re.compile(r"(?<![\w&$])[&$]\s?(?=\d)"), "§ "),
+    (re.compile(r"(?<=lovens )88\s?(?=\d{1,3}\b)"), "§§ "),
+    (re.compile(r"((?:lovens|loven|jf\.) )8\s(?=\d{1,3}[a-h]?\b)"), r"\1§ "),
+    (re.compile(r"((?:efter|samt|og|,) )8\s(?=\d{1,3}[a-h]?,? stk\.)"), r"\1§ "),
+    (re.compile(r"(?<=lovens )8(?=\d{1,3},? stk\.)"), "§ "),
+    # "@" read as "Q" or "&" in the e-mail address; "0" read as "O" inside numbers
+    (re.compile(r"(?<=\d)[Oo](?=\d)"), "0"),
+]
+
+
+def fix_ocr_text(text: str) -> str:
+    """Undo OCR misreadings that matter for metadata (the paragraph sign above all)."""
+    for pattern, repl in _OCR_FIXES:
+        text = pattern.sub(repl, text)
+    return text
 
 
 _HEADING_WORDS = re.compile(

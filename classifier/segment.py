@@ -25,6 +25,8 @@ from classifier.schema import Document, Line, ParsedDecision, Section, Sentence
 DATA = Path(__file__).parent / "data"
 _CONNECTORS = {"og", "eller", "samt", "til", "mod", "and", "&"}
 _JNR = re.compile(r"\bJ\.?\s?nr\.?", re.I)
+_LETTERHEAD = re.compile(r"^\s*(ankestyrelsen|ankestyrelsens\s+beskæftigelsesudvalg|"
+                         r"beskæftigelsesudvalget)\s*$", re.I)
 _TITLE = re.compile(r"^(afgørelse|ankestyrelsens principafgørelse|principafgørelse)\b", re.I)
 
 
@@ -137,12 +139,14 @@ def parse_decision(doc: Document, first: int, last: int, index: int = 0) -> Pars
     # header: everything before the first heading that opens a known section or a title
     header_end = len(paras)
     for k, para in enumerate(paras):
-        if (para.heading and not _TITLE.match(para.text)) or _looks_like_body(para.text):
+        if (para.heading and not _TITLE.match(para.text) and not _LETTERHEAD.match(para.text)) \
+                or _looks_like_body(para.text):
             header_end = k
             break
     header_raw: list[str] = []
     for ln in lines:
-        if (ln.heading and not _TITLE.match(ln.text)) or _looks_like_body(ln.text):
+        if (ln.heading and not _TITLE.match(ln.text) and not _LETTERHEAD.match(ln.text)) \
+                or _looks_like_body(ln.text):
             break
         header_raw.append(ln.text)
     header_lines = margin.splitlines() + header_raw
