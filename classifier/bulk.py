@@ -309,38 +309,51 @@ def _run_local(tasks, kwargs, on_result) -> None:
         on_result(classify_one(path, sha, **kwargs))
 
 
+def classify_chunk(tasks: list[tuple[str, str]], kwargs: dict[str, Any]) -> list[dict[str, Any]]:
+    """Several files in one worker call (fewer round trips between processes)."""
+    return [classify_one(*task, **kwargs) for task in tasks]
+
+
+#: Files per worker call: large enough to amortise inter-process overhead, small enough that
+#: a crash re-runs few files and the progress bar moves smoothly.
+CHUNK = 8
+
+
 def _run_pool(tasks, kwargs, on_result, jobs: int) -> None:
     ctx = mp.get_context("spawn")
-    pending = deque(tasks)
+    tasks = list(tasks)
+    chunk = max(1, min(CHUNK, len(tasks) // (jobs * 4) or 1))
+    pending = deque(tasks[i:i + chunk] for i in range(0, len(tasks), chunk))
     window = jobs * 2
     pool = ProcessPoolExecutor(jobs, mp_context=ctx)
-    inflight: dict[Any, tuple[str, str]] = {}
+    inflight: dict[Any, list[tuple[str, str]]] = {}
     try:
         while pending or inflight:
             while pending and len(inflight) < window:
-                task = pending.popleft()
-                inflight[pool.submit(classify_one, *task, **kwargs)] = task
+                group = pending.popleft()
+                inflight[pool.submit(classify_chunk, group, kwargs)] = group
             done, _ = wait(inflight, return_when=FIRST_COMPLETED)
             suspects: list[tuple[str, str]] = []
             for fut in done:
-                task = inflight.pop(fut)
+                group = inflight.pop(fut)
                 try:
-                    result = fut.result()
+                    results = fut.result()
                 except BrokenProcessPool:
-                    suspects.append(task)
+                    suspects.extend(group)
                     continue
                 except Exception as exc:  # e.g. an unpicklable result
                     if is_fatal(exc):
                         raise
-                    result = {"path": task[0], "sha256": task[1], "seconds": None,
-                              "texts": None,
-                              "results": [_failed(*task, f"internal: {type(exc).__name__}: "
-                                                         f"{exc}")]}
-                on_result(result)
+                    results = [{"path": t[0], "sha256": t[1], "seconds": None, "texts": None,
+                                "results": [_failed(*t, f"internal: {type(exc).__name__}: {exc}")]}
+                               for t in group]
+                for result in results:
+                    on_result(result)
             if suspects:
                 # A worker died (segfault, OOM kill): every file in flight is a suspect.
                 # Re-run each alone; only the culprit fails, the batch goes on.
-                suspects += inflight.values()
+                for group in inflight.values():
+                    suspects.extend(group)
                 inflight.clear()
                 pool.shutdown(wait=True, cancel_futures=True)
                 for task in suspects:

@@ -143,16 +143,26 @@ def _read_pdfium(path: Path, max_pages: int) -> list[Page | None]:
                 width, height = page.get_size()
                 textpage = page.get_textpage()
                 segs = []
+                nchars = textpage.count_chars()
+                full = textpage.get_text_range(0, nchars) if nchars > 0 else ""
                 for r in range(textpage.count_rects()):
                     left, bottom, right, top = textpage.get_rect(r)
-                    text = textpage.get_text_bounded(left, bottom, right, top)
-                    text = text.replace("\x02", "-").replace("\r", "").replace("\n", " ")
+                    mid = (bottom + top) / 2
+                    idx = textpage.get_index(left + 0.5, mid, 2, 2)
+                    end = textpage.get_index(right - 0.5, mid, 2, 2)
+                    # slicing the page text by the rectangle's first and last character is much
+                    # cheaper than asking pdfium for the text inside the rectangle
+                    if idx is not None and end is not None and end >= idx and len(full) == nchars:
+                        text = full[idx:end + 1]
+                    else:
+                        text = textpage.get_text_bounded(left, bottom, right, top)
+                    text = text.replace("\x02", "-").replace("\ufffe", "-").replace("\r", "") \
+                        .replace("\n", " ")
                     if not text.strip():
                         continue
-                    idx = textpage.get_index(left + 0.5, (bottom + top) / 2, 2, 2)
+                    idx = -1 if idx is None else idx
                     bold, size = _font_is_bold(textpage.raw, idx) if idx >= 0 else (False, top - bottom)
                     segs.append(_Seg(left, right, height - top, height - bottom, text, size, bold))
-                nchars = textpage.count_chars()
                 textpage.close()
             finally:
                 page.close()

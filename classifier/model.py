@@ -58,8 +58,17 @@ class AnkeModel:
         return {label: P[:, i] for i, label in enumerate(labels)}
 
     def outcome_probabilities(self, analysis: Analysis) -> dict[str, float]:
-        probs = self.outcome.predict_proba([analysis.outcome_text()])[0]
-        return {str(label): float(p) for label, p in zip(self.outcome.classes_, probs)}
+        """The outcome pipeline's ``predict_proba`` (multinomial: softmax of the linear scores),
+        computed directly to skip per-call validation overhead."""
+        tfidf, clf = self.outcome.named_steps["tfidf"], self.outcome.named_steps["clf"]
+        scores = np.asarray(tfidf.transform([analysis.outcome_text()]) @ clf.coef_.T)[0] + clf.intercept_
+        if len(clf.classes_) == 2:  # binary: one score column
+            p1 = 1 / (1 + np.exp(-scores[0]))
+            probs = np.array([1 - p1, p1])
+        else:
+            e = np.exp(scores - scores.max())
+            probs = e / e.sum()
+        return {str(label): float(p) for label, p in zip(clf.classes_, probs)}
 
 
 def _features(seed: int) -> TfidfVectorizer:

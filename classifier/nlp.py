@@ -12,6 +12,7 @@ from functools import lru_cache
 
 import spacy
 from spacy.language import Language
+from spacy.attrs import ORTH
 from spacy.tokens import Doc
 
 
@@ -56,7 +57,8 @@ def _sentences(doc: Doc) -> Doc:
     full stop is glued to a number ("stk. 1. Det ...")."""
     if not len(doc):
         return doc
-    words = [t.text for t in doc]
+    strings = doc.vocab.strings
+    words = [strings[o] for o in doc.to_array(ORTH).tolist()]
     doc[0].is_sent_start = True
     if len(doc) > 1:
         # spaCy counts sentence annotation from the second token on: mark it either way

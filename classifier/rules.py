@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
+from spacy.attrs import LOWER, NORM
 from spacy.matcher import Matcher
 from spacy.tokens import Doc, Span
 
@@ -282,6 +283,15 @@ class SentenceContext:
             r"\bdet\s+har\s+kommunen\s+ikke\b", text, re.I)
 
 
+def _keys(doclike) -> set[str]:
+    """Lemmas and lower-case forms of a sentence (read as arrays: no Token objects)."""
+    strings = doclike.doc.vocab.strings
+    arr = doclike.to_array([NORM, LOWER]) if hasattr(doclike, "to_array") else None
+    if arr is None:
+        return {t.norm_ for t in doclike} | {t.lower_ for t in doclike}
+    return {strings[int(x)] for x in set(arr.ravel().tolist())}
+
+
 def apply_rules(sentences, docs: list[Doc] | None = None,
                 contexts: list[SentenceContext] | None = None) -> RuleResult:
     """Run every rule over ``sentences`` (objects with text/page/section/index)."""
@@ -290,7 +300,7 @@ def apply_rules(sentences, docs: list[Doc] | None = None,
         docs = list(get_nlp().pipe(s.text for s in sentences))
     result = RuleResult()
     for k, (sent, doc) in enumerate(zip(sentences, docs)):
-        keys = {t.norm_ for t in doc} | {t.lower_ for t in doc}
+        keys = _keys(doc)
         candidates = sorted({i for key in keys for i in index.get(key, ())})
         ctx = None
         for i in candidates:
