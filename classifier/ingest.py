@@ -135,7 +135,7 @@ def _read_pdfium(path: Path, max_pages: int) -> list[Page | None]:
         if n == 0:
             raise AnkeError("corrupt", "the PDF has no pages")
         if n > max_pages:
-            raise AnkeError("too_large", f"{n} pages exceeds the limit of {max_pages} (--max-pages)")
+            raise AnkeError("too_large", f"{n} pages exceeds the limit of {max_pages} pages per file; split the file first")
         pages: list[Page | None] = []
         for i in range(n):
             page = pdf[i]
@@ -199,7 +199,7 @@ def _read_pdfplumber(path: Path, max_pages: int) -> list[Page | None]:
         if n == 0:
             raise AnkeError("corrupt", "the PDF has no pages")
         if n > max_pages:
-            raise AnkeError("too_large", f"{n} pages exceeds the limit of {max_pages} (--max-pages)")
+            raise AnkeError("too_large", f"{n} pages exceeds the limit of {max_pages} pages per file; split the file first")
         pages: list[Page | None] = []
         for i, page in enumerate(pdf.pages):
             words = page.extract_words(extra_attrs=["fontname", "size"], keep_blank_chars=False,

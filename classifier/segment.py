@@ -136,7 +136,8 @@ def parse_decision(doc: Document, first: int, last: int, index: int = 0) -> Pars
     margin = "\n".join(p.margin_text for p in pages if p.margin_text)
     paras = paragraphs(lines)
 
-    # header: everything before the first heading that opens a known section or a title
+    # header (letterhead, address block, margin fields): everything before the first heading
+    # (other than the letterhead word or a principle title) or the first running sentence
     header_end = len(paras)
     for k, para in enumerate(paras):
         if (para.heading and not _TITLE.match(para.text) and not _LETTERHEAD.match(para.text)) \

@@ -49,10 +49,10 @@ def test_pdf_and_text_agree(test_split, tmp_path):
         [a] = classify_pdf(pdf)
         [b] = classify_text(plain_text(d))
         assert (a.outcome, a.kritik, a.errors) == (b.outcome, b.kritik, b.errors), d.id
-        assert a.pages == (1, d_pages(pdf))
+        assert a.pages == (1, _page_count(pdf))
 
 
-def d_pages(pdf):
+def _page_count(pdf):
     import pypdfium2
 
     return len(pypdfium2.PdfDocument(str(pdf)))

@@ -59,7 +59,6 @@ def test_margin_column_and_page_furniture(rendered, engine):
         assert not re.search(r"Side \d+ af \d+", body)
         assert [p.footer_page for p in doc.pages] == [(i + 1, len(doc.pages)) for i in range(len(doc.pages))]
         # hyphenated words are joined again: every word of the letter is found in the text
-        text = "\n".join(p.text for p in parse_document(doc)[0].sections and [] or []) or body
         parsed = parse_document(doc)[0]
         joined = re.sub(r"\s+", " ", parsed.text)
         words = re.findall(r"[a-zæøå]{6,}", d.text.lower())
