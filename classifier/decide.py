@@ -95,9 +95,11 @@ def decide_outcome(analysis: Analysis, model: AnkeModel | None, mode: str = "com
     # skal behandles igen": set aside (or medhold) together with remittal counts as hjemvist
     if strength.get("hjemvist", 0) >= 0.9 and "ændret" in strength:
         remit_sentences = {h.sentence_index for h in result_hits if h.rule.label == "hjemvist"}
+        # "ophæver"/"medhold" next to a remittal are part of it; an explicit "ændrer" is a
+        # changed part of its own, even in the same sentence ("X ændres, og Y hjemvises")
         kept = [h for h in result_hits if h.rule.label == "ændret"
-                and h.sentence_index not in remit_sentences
-                and not any(w in h.rule.pattern for w in ("ophæve", "medhold"))]
+                and not any(w in h.rule.pattern for w in ("ophæve", "medhold"))
+                and (h.sentence_index not in remit_sentences or "~ændre" in h.rule.pattern)]
         if kept:
             strength["ændret"] = sum(h.rule.strength for h in kept)
             best["ændret"] = max(kept, key=lambda h: h.rule.strength)
@@ -125,7 +127,8 @@ def decide_outcome(analysis: Analysis, model: AnkeModel | None, mode: str = "com
     elif rule_outcome == model_outcome:
         outcome = rule_outcome
     elif not strong:
-        outcome = model_outcome  # only weak rule signals: the model decides
+        # only weak rule signals: the model decides when it is fairly sure of itself
+        outcome = model_outcome if model_probs.get(model_outcome, 0) >= 0.6 else rule_outcome
     elif len(strong) == 1:
         outcome = rule_outcome if model_probs.get(model_outcome, 0) < 0.85 else model_outcome
     else:
