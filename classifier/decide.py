@@ -55,7 +55,6 @@ def label_scores(analysis: Analysis, model: AnkeModel | None) -> dict[str, dict]
     """For kritik and every error type: rule strength, model probability and their evidence."""
     probs = model.sentence_probabilities(analysis) if model is not None else {}
     out = {}
-    sentences = analysis.decision.sentences
     for label in SENTENCE_LABELS:
         kind = "kritik" if label == "kritik" else "error"
         hits = analysis.rules.valid(kind, label)

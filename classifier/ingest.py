@@ -322,7 +322,6 @@ def ocr_pages(path: Path, indices: list[int], dpi: int = 300) -> list[Page]:
                         "installed: apt-get install tesseract-ocr tesseract-ocr-dan, or pass --no-ocr")
     import os
 
-    import pypdfium2 as pdfium
     import pytesseract
 
     # one thread per Tesseract process: parallelism comes from --jobs, not from OpenMP

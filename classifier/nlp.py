@@ -95,6 +95,3 @@ def sentences(doc: Doc):
         return [doc[:]]
     return list(doc.sents)
 
-
-def lemmatize(text: str) -> list[str]:
-    return [t.norm_ for t in get_nlp()(text)]

@@ -28,7 +28,7 @@ from pathlib import Path
 
 from spacy.attrs import LOWER, NORM
 from spacy.matcher import Matcher
-from spacy.tokens import Doc, Span
+from spacy.tokens import Doc
 
 from classifier.nlp import get_nlp
 
@@ -37,7 +37,6 @@ NEGATORS = {"ikke", "ingen", "intet", "aldrig", "hverken", "ej", "ikkе"}
 CLAUSE_BREAKS = {",", ";", ":", "men", "fordi", "selvom", "hvorimod", "–", "-"}
 #: Sections whose sentences describe rules, facts or parties' claims, not Ankestyrelsen's findings.
 NON_FINDING_SECTIONS = {"regler", "love", "klagevejledning", "sagens_oplysninger", "sagsfremstilling"}
-FACT_SECTIONS = {"sagens_oplysninger", "sagsfremstilling"}
 
 _CLAIM_RE = re.compile(
     r"(?<![\wæøå])(du|i|din\s+\w+|jeres\s+\w+|(?:borgerens|klagers|hans|hendes)\s+\w+|klager(?:en)?|borgeren|partsrepræsentanten|advokaten|"
@@ -120,10 +119,6 @@ class Hit:
     claim: bool = False
     rejected: bool = False
     duty: bool = False
-
-    @property
-    def finding_voice(self) -> bool:
-        return not (self.claim or self.duty or self.rejected or self.section in NON_FINDING_SECTIONS)
 
     @property
     def valid(self) -> bool:
@@ -331,6 +326,3 @@ def apply_rules(sentences, docs: list[Doc] | None = None,
                                    negated=negated, claim=claim, rejected=rejected, duty=duty))
     return result
 
-
-def span_text(span: Span) -> str:
-    return span.text

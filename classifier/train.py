@@ -14,7 +14,6 @@ import json
 import random
 import re
 import time
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -171,12 +170,6 @@ def _headline(report: dict) -> dict:
     return {"outcome_accuracy": c.get("outcome_accuracy"), "kritik_f1": c.get("kritik", {}).get("f1"),
             "errors_micro_f1": c.get("errors_micro", {}).get("f1"),
             "trap_error_precision": c.get("trap_error_precision")}
-
-
-@dataclass
-class PdfItem:
-    analysis: Analysis
-    gold: CorpusDecision
 
 
 def _render_and_load(args) -> object:

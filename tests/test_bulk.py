@@ -19,7 +19,7 @@ import pytest
 from classifier import bulk
 from classifier.bulk import EXIT_FAILED, EXIT_OK, classify_paths, find_inputs
 from classifier.schema import Classification, Evidence
-from classifier.store import failures, iter_classifications, open_store, summary
+from classifier.store import failures, iter_classifications, summary
 
 REPO = Path(__file__).resolve().parents[1]
 TESTS = Path(__file__).resolve().parent
