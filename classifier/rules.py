@@ -77,7 +77,8 @@ _REJECT_RE = re.compile(
     r"\buanset\s+(?:om|at)\b|\bhvis\b|\bsåfremt\b|\bi\s+fald\b|\bom\s+kommunen\s+har\b|"
     r"\b(?:kan|kunne)\s+(?:dog\s+)?se\s+bort\s+fra\b|"
     r"\bikke\s+(?:pligt|krav|nødvendigt|påkrævet)\s+(?:til|om|at)\b|"
-    r"\bikke\s+(?:\w+\s+){0,2}(?:nødvendigt|påkrævet)\b", re.I)
+    r"\bikke\s+(?:\w+\s+){0,2}(?:nødvendigt|påkrævet)\b|"
+    r"\bikke\s+(?:nogen\s+|andre\s+)?bemærkninger\s+til\b", re.I)
 _REPORTED_RE = re.compile(
     r"\b(?:kommunen|jobcentret|udbetaling\s+danmark|forvaltningen|[A-ZÆØÅ][\wæøå-]+\s+kommune)\s+"
     r"(?:har\s+|havde\s+)?(?:\w+\s+){0,2}?(?:ændret|ændrede|givet|gav|genvurderet|genvurderede|"
