@@ -15,7 +15,6 @@ REPO = Path(__file__).resolve().parents[2]
 CORPUS_DIR = REPO / "corpus"
 DECISIONS_DIR = CORPUS_DIR / "decisions"
 SPLITS_FILE = CORPUS_DIR / "splits.json"
-CHALLENGE_DIR = CORPUS_DIR / "challenge"
 DATA_DIR = Path(__file__).resolve().parents[1] / "data"
 
 SOURCES = ("written", "generated")
@@ -170,11 +169,11 @@ def _load_all_cached() -> tuple[CorpusDecision, ...]:
 
 
 def load_corpus(split: str | None = None) -> list[CorpusDecision]:
-    """All corpus decisions (``split``: train/dev/test/None for all, or ``challenge`` for the
-    held-out set written by another hand), sorted by id."""
-    if split == "challenge":
-        # held-out letters by another hand (corpus/challenge/): never trained or tuned on
-        return [load_file(p) for p in sorted(CHALLENGE_DIR.glob("*.toml"))]
+    """All corpus decisions (``split``: train/dev/test/None for all, or ``challenge``/
+    ``challenge2`` for the sets written by other hands), sorted by id."""
+    if split is not None and split.startswith("challenge"):
+        # letters by other hands (corpus/challenge*/): never trained on
+        return [load_file(p) for p in sorted((CORPUS_DIR / split).glob("*.toml"))]
     decisions = list(_load_all_cached())
     if split is not None:
         ids = set(load_splits()[split])
