@@ -508,6 +508,15 @@ def _pyplot():
     return plt
 
 
+def _save(fig, plt, out: str | os.PathLike) -> Path:
+    fig.tight_layout()
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(out, format="png", bbox_inches="tight")
+    plt.close(fig)
+    return out
+
+
 def chart_outcomes(rows: list[dict[str, Any]], field: str, out: str | os.PathLike, *,
                    title: str | None = None, label=None) -> Path:
     """Stacked bars of the outcomes per value of ``field`` (e.g. quarter) with the
@@ -551,12 +560,7 @@ def chart_outcomes(rows: list[dict[str, Any]], field: str, out: str | os.PathLik
     ax.legend(handles + h2, names + n2, loc="upper left", fontsize=8, ncol=5, frameon=False,
               bbox_to_anchor=(0, below))
     ax.set_title(title or f"Udfald pr. {FIELD_LABELS.get(field, field).lower()}", fontsize=11)
-    fig.tight_layout()
-    out = Path(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(out, format="png", bbox_inches="tight")
-    plt.close(fig)
-    return out
+    return _save(fig, plt, out)
 
 
 def chart_errors(rows: list[dict[str, Any]], field: str, out: str | os.PathLike, *,
@@ -600,12 +604,7 @@ def chart_errors(rows: list[dict[str, Any]], field: str, out: str | os.PathLike,
     ax.set_yticks(range(len(rows)), labels, fontsize=9)
     ax.set_title(title or f"Fejltyper pr. {FIELD_LABELS.get(field, field).lower()} "
                           "(antal afgørelser)", fontsize=11)
-    fig.tight_layout()
-    out = Path(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(out, format="png", bbox_inches="tight")
-    plt.close(fig)
-    return out
+    return _save(fig, plt, out)
 
 
 def chart(store_path: Any, out: str | os.PathLike, by: Sequence[str] | str | None = None, *,
