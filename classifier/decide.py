@@ -94,11 +94,11 @@ def decide_outcome(analysis: Analysis, model: AnkeModel | None, mode: str = "com
     # skal behandles igen": set aside (or medhold) together with remittal counts as hjemvist
     if strength.get("hjemvist", 0) >= 0.9 and "ændret" in strength:
         remit_sentences = {h.sentence_index for h in result_hits if h.rule.label == "hjemvist"}
-        # "ophæver"/"medhold" next to a remittal are part of it; an explicit "ændrer" is a
-        # changed part of its own, even in the same sentence ("X ændres, og Y hjemvises")
+        # "ophæver"/"medhold" next to a remittal are part of it (rules marked with_remittal);
+        # an explicit "ændrer" is a changed part of its own, even in the same sentence
         kept = [h for h in result_hits if h.rule.label == "ændret"
-                and not any(w in h.rule.pattern for w in ("ophæve", "medhold"))
-                and (h.sentence_index not in remit_sentences or "~ændre" in h.rule.pattern)]
+                and h.rule.with_remittal != "hjemvist"
+                and (h.sentence_index not in remit_sentences or h.rule.strength >= 0.9)]
         if kept:
             strength["ændret"] = sum(h.rule.strength for h in kept)
             best["ændret"] = max(kept, key=lambda h: h.rule.strength)

@@ -107,6 +107,8 @@ class Rule:
     #: sections the rule is limited to (empty: all)
     sections: tuple[str, ...] = ()
     negatable: bool = True
+    #: outcome rules: the label this hit belongs to when the letter also remits the case
+    with_remittal: str | None = None
 
 
 @dataclass
@@ -186,6 +188,7 @@ def load_rules() -> tuple[Rule, ...]:
                 example=merged.get("example", ""), voice=merged.get("voice", "finding"),
                 sections=tuple(merged.get("sections", ())),
                 negatable=bool(merged.get("negatable", True)),
+                with_remittal=merged.get("with_remittal"),
             ))
     return tuple(rules)
 
