@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
+from classifier.hashing import file_sha256
 from classifier.schema import ERROR_TYPES, OUTCOMES, Classification
 from classifier.store import Store, connect
 
@@ -76,11 +77,6 @@ def find_inputs(paths: Iterable[str | os.PathLike]) -> tuple[list[Path], list[st
         else:
             missing.append(text)
     return sorted(found), missing
-
-
-def file_sha256(path: Path) -> str:
-    from classifier.pipeline import file_sha256 as sha
-    return sha(path)
 
 
 # --------------------------------------------------------------------------- worker side

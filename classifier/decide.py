@@ -22,7 +22,7 @@ import numpy as np
 from classifier.analysis import Analysis
 from classifier.model import SENTENCE_LABELS, AnkeModel
 from classifier.rules import NON_FINDING_SECTIONS
-from classifier.schema import OUTCOME_PRECEDENCE, Classification, Evidence, resolve_outcome
+from classifier.schema import Classification, Evidence, resolve_outcome
 
 RESULT_SECTIONS = ("afgørelse", "resume", "hvad_skal_kommunen_gøre")
 DEFAULT_THRESHOLD = {"combined": 0.5, "rules": 0.7, "model": 0.5}
@@ -131,10 +131,9 @@ def decide_outcome(analysis: Analysis, model: AnkeModel | None, mode: str = "com
     elif len(strong) == 1:
         outcome = rule_outcome if model_probs.get(model_outcome, 0) < 0.85 else model_outcome
     else:
-        # several strong outcomes: a multi-part decision resolves by precedence, unless the model
-        # is confident the far-reaching one is a false signal
-        ranked = [o for o in OUTCOME_PRECEDENCE if o in strong]
-        outcome = ranked[0]
+        # several strong outcomes: a multi-part decision resolves by precedence (rule_outcome),
+        # unless the model is confident the far-reaching one is a false signal
+        outcome = rule_outcome
         if model_probs.get(outcome, 0) < 0.15 and model_probs.get(model_outcome, 0) > 0.6 \
                 and model_outcome in strong:
             outcome = model_outcome

@@ -85,6 +85,12 @@ def _looks_like_first_page(page, previous) -> bool:
 _NOT_BODY = re.compile(r"J\.?\s?nr|Tlf|Cpr|CPR|Sagsbehandler|Telefon|www\.|@|Statsservice|Dato:", re.I)
 
 
+def _ends_header(text: str, heading: bool) -> bool:
+    """A heading (other than the letterhead word or a principle title) or running text."""
+    return (heading and not _TITLE.match(text) and not _LETTERHEAD.match(text)) \
+        or _looks_like_body(text)
+
+
 def _looks_like_body(text: str) -> bool:
     """Running text (a sentence of some length) rather than letterhead or address lines."""
     return len(text.split()) >= 10 and text.rstrip().endswith((".", ":", "?")) and \
@@ -138,16 +144,12 @@ def parse_decision(doc: Document, first: int, last: int, index: int = 0) -> Pars
 
     # header (letterhead, address block, margin fields): everything before the first heading
     # (other than the letterhead word or a principle title) or the first running sentence
-    header_end = len(paras)
-    for k, para in enumerate(paras):
-        if (para.heading and not _TITLE.match(para.text) and not _LETTERHEAD.match(para.text)) \
-                or _looks_like_body(para.text):
-            header_end = k
-            break
+    header_end = next((k for k, p in enumerate(paras) if _ends_header(p.text, p.heading)),
+                      len(paras))
+    # the header's own lines (paragraphs join the address block's lines into one)
     header_raw: list[str] = []
     for ln in lines:
-        if (ln.heading and not _TITLE.match(ln.text) and not _LETTERHEAD.match(ln.text)) \
-                or _looks_like_body(ln.text):
+        if _ends_header(ln.text, ln.heading):
             break
         header_raw.append(ln.text)
     header_lines = margin.splitlines() + header_raw
@@ -200,10 +202,15 @@ def parse_decision(doc: Document, first: int, last: int, index: int = 0) -> Pars
         if not len(spacy_doc):
             continue
         for sent in doc_sentences(spacy_doc):
-            s = sent.text.strip()
-            if s:
-                sentences.append(Sentence(s, para.page, sec, len(sentences)))
-                spans.append(sent)
+            start, end = sent.start, sent.end
+            while start < end and spacy_doc[start].is_space:
+                start += 1
+            while end > start and spacy_doc[end - 1].is_space:
+                end -= 1
+            if start < end:
+                span = spacy_doc[start:end]  # the sentence without surrounding white space
+                sentences.append(Sentence(span.text, para.page, sec, len(sentences)))
+                spans.append(span)
     for section in sections:
         section.text = " ".join(s.text for s in sentences if s.section == section.name)
 
@@ -218,7 +225,7 @@ def parse_decision(doc: Document, first: int, last: int, index: int = 0) -> Pars
         source=doc.source, sha256=doc.sha256, index=index,
         pages=(pages[0].number, pages[-1].number) if pages else (1, 1),
         sections=sections, sentences=sentences, metadata=md, text=masked_text,
-        spans=spans if all(sp.text == se.text for sp, se in zip(spans, sentences)) else None,
+        spans=spans,
     )
 
 
