@@ -117,6 +117,9 @@ def classify_one(path: str, sha256: str, *, engine: str = "pdfium", ocr: bool = 
     try:
         if classify is None:
             from classifier.pipeline import classify_file as classify
+            from classifier.pipeline import prepare
+
+            prepare()
         results = classify(Path(path), engine=engine, ocr=ocr, timeout=timeout)
         records, texts = [], []
         for c in results:

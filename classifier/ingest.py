@@ -145,23 +145,25 @@ def _read_pdfium(path: Path, max_pages: int) -> list[Page | None]:
                 segs = []
                 nchars = textpage.count_chars()
                 full = textpage.get_text_range(0, nchars) if nchars > 0 else ""
-                for r in range(textpage.count_rects()):
-                    left, bottom, right, top = textpage.get_rect(r)
-                    mid = (bottom + top) / 2
-                    idx = textpage.get_index(left + 0.5, mid, 2, 2)
-                    end = textpage.get_index(right - 0.5, mid, 2, 2)
-                    # slicing the page text by the rectangle's first and last character is much
-                    # cheaper than asking pdfium for the text inside the rectangle
-                    if idx is not None and end is not None and end >= idx and len(full) == nchars:
-                        text = full[idx:end + 1]
+                rects = [textpage.get_rect(r) for r in range(textpage.count_rects())]
+                # pdfium lists the rectangles in character order, so one hit test per rectangle
+                # (its first character) bounds its text in the page text: slicing is much
+                # cheaper than asking pdfium for the text inside each rectangle
+                starts = [textpage.get_index(left + 0.5, (bottom + top) / 2, 2, 2)
+                          for left, bottom, right, top in rects]
+                sliceable = len(full) == nchars and None not in starts and starts == sorted(starts)
+                for r, (left, bottom, right, top) in enumerate(rects):
+                    idx = starts[r]
+                    if sliceable:
+                        text = full[idx:starts[r + 1] if r + 1 < len(rects) else nchars]
                     else:
                         text = textpage.get_text_bounded(left, bottom, right, top)
                     text = text.replace("\x02", "-").replace("\ufffe", "-").replace("\r", "") \
-                        .replace("\n", " ")
+                        .replace("\n", " ").rstrip()
                     if not text.strip():
                         continue
-                    idx = -1 if idx is None else idx
-                    bold, size = _font_is_bold(textpage.raw, idx) if idx >= 0 else (False, top - bottom)
+                    bold, size = _font_is_bold(textpage.raw, idx) if idx is not None and idx >= 0 \
+                        else (False, top - bottom)
                     segs.append(_Seg(left, right, height - top, height - bottom, text, size, bold))
                 textpage.close()
             finally:

@@ -15,11 +15,13 @@ from __future__ import annotations
 import json
 import platform
 import re
+import weakref
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import joblib
 import numpy as np
+from scipy import sparse
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline
@@ -50,18 +52,32 @@ class AnkeModel:
         ``predict_proba``, computed for all labels in one matrix product)."""
         if not analysis.reprs:
             return {label: np.zeros(0) for label in SENTENCE_LABELS}
-        X = self.sentence_features.transform(analysis.reprs)
-        labels = list(self.sentence_classifiers)
-        W = np.vstack([self.sentence_classifiers[k].coef_[0] for k in labels])
-        b = np.array([self.sentence_classifiers[k].intercept_[0] for k in labels])
+        X = tfidf_transform(self.sentence_features, analysis.reprs)
+        labels, W, b = self._stacked()
         P = 1.0 / (1.0 + np.exp(-(X @ W.T + b)))
         return {label: P[:, i] for i, label in enumerate(labels)}
+
+    def __getstate__(self) -> dict:
+        state = dict(self.__dict__)
+        state.pop("_stacked_cache", None)  # derived; never saved
+        return state
+
+    def _stacked(self) -> tuple[list[str], np.ndarray, np.ndarray]:
+        """The per-label regressions as one weight matrix (built once per loaded model)."""
+        cached = self.__dict__.get("_stacked_cache")
+        if cached is None:
+            labels = list(self.sentence_classifiers)
+            W = np.vstack([self.sentence_classifiers[k].coef_[0] for k in labels])
+            b = np.array([self.sentence_classifiers[k].intercept_[0] for k in labels])
+            cached = self.__dict__["_stacked_cache"] = (labels, W, b)
+        return cached
 
     def outcome_probabilities(self, analysis: Analysis) -> dict[str, float]:
         """The outcome pipeline's ``predict_proba`` (multinomial: softmax of the linear scores),
         computed directly to skip per-call validation overhead."""
         tfidf, clf = self.outcome.named_steps["tfidf"], self.outcome.named_steps["clf"]
-        scores = np.asarray(tfidf.transform([analysis.outcome_text()]) @ clf.coef_.T)[0] + clf.intercept_
+        X = tfidf_transform(tfidf, [analysis.outcome_text()])
+        scores = np.asarray(X @ clf.coef_.T)[0] + clf.intercept_
         if len(clf.classes_) == 2:  # binary: one score column
             p1 = 1 / (1 + np.exp(-scores[0]))
             probs = np.array([1 - p1, p1])
@@ -69,6 +85,44 @@ class AnkeModel:
             e = np.exp(scores - scores.max())
             probs = e / e.sum()
         return {str(label): float(p) for label, p in zip(clf.classes_, probs)}
+
+
+#: built analyzers per fitted vectorizer (kept outside the object so a saved model is unchanged)
+_ANALYZERS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def tfidf_transform(vectorizer: TfidfVectorizer, texts: list[str]) -> sparse.csr_matrix:
+    """``vectorizer.transform(texts)`` for the configuration ``_features`` builds (raw counts ->
+    sublinear tf -> idf -> l2 norm), from its public fitted attributes.
+
+    Same numbers as scikit-learn's (a test checks it on the dev split) without its per-call
+    input validation, which cost more than the counting for the few sentences of a decision."""
+    if vectorizer.norm != "l2" or not vectorizer.use_idf or vectorizer.binary:
+        return vectorizer.transform(texts)
+    analyzer = _ANALYZERS.get(vectorizer)
+    if analyzer is None:
+        analyzer = _ANALYZERS[vectorizer] = vectorizer.build_analyzer()
+    vocab, idf = vectorizer.vocabulary_, vectorizer.idf_
+    indptr, indices, values = [0], [], []
+    for text in texts:
+        counts: dict[int, int] = {}
+        for term in analyzer(text):
+            j = vocab.get(term)
+            if j is not None:
+                counts[j] = counts.get(j, 0) + 1
+        cols = sorted(counts)
+        row = np.array([counts[j] for j in cols], dtype=np.float64)
+        if vectorizer.sublinear_tf:
+            row = np.log(row) + 1.0
+        row *= idf[cols]
+        norm = np.sqrt(row @ row)
+        if norm > 0:
+            row /= norm
+        indices.extend(cols)
+        values.extend(row.tolist())
+        indptr.append(len(indices))
+    return sparse.csr_matrix((np.array(values, dtype=np.float64), np.array(indices, dtype=np.int32),
+                              np.array(indptr, dtype=np.int32)), shape=(len(texts), len(vocab)))
 
 
 def _features(seed: int) -> TfidfVectorizer:

@@ -4,6 +4,8 @@ The briefs (label targets plus a voice/length hint) were handed to writers worki
 each wrote its letters one by one from its briefs. Re-running prints the same plan.
 
     python scripts/plan_written.py --n 160 --batches 6 > /tmp/plan.json
+    # second round (w161-w280, six more writers who never read the first letters):
+    python scripts/plan_written.py --n 120 --batches 6 --seed 2027 --start 161 > /tmp/plan2.json
 """
 
 from __future__ import annotations
@@ -34,7 +36,7 @@ REPRESENTATIVES = ["none", "none", "none", "advokat", "forælder", "partsrepræs
 MUNICIPALITIES = open("classifier/data/kommuner.txt", encoding="utf-8").read().split("\n")
 
 
-def plan(n: int, seed: int) -> list[dict]:
+def plan(n: int, seed: int, start: int = 1) -> list[dict]:
     rng = random.Random(seed)
     weights = {"stadfæstet": 0.56, "hjemvist": 0.20, "ændret": 0.16, "afvist": 0.08}
     outcomes = [o for o, w in weights.items() for _ in range(round(w * n))]
@@ -92,7 +94,7 @@ def plan(n: int, seed: int) -> list[dict]:
         if fmt == "principle" and year > 2022:
             year = rng.randint(2019, 2022)
         briefs.append({
-            "id": f"w{i + 1:03d}",
+            "id": f"w{i + start:03d}",
             "format": fmt,
             "outcome": outcome,
             "partial_or_multi_part": partial,
@@ -113,8 +115,9 @@ def main() -> None:
     ap.add_argument("--n", type=int, default=160)
     ap.add_argument("--batches", type=int, default=6)
     ap.add_argument("--seed", type=int, default=2026)
+    ap.add_argument("--start", type=int, default=1, help="number of the first id (w<start>)")
     args = ap.parse_args()
-    briefs = plan(args.n, args.seed)
+    briefs = plan(args.n, args.seed, args.start)
     batches = [briefs[b::args.batches] for b in range(args.batches)]
     print(json.dumps(batches, ensure_ascii=False, indent=1))
 

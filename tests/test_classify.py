@@ -11,7 +11,7 @@ import pytest
 
 from classifier.corpus.load import load_corpus
 from classifier.corpus.render import plain_text, render_pdf
-from classifier.model import DEFAULT_MODEL, ModelIntegrityError, fit, load_model
+from classifier.model import DEFAULT_MODEL, ModelIntegrityError, fit, load_model, tfidf_transform
 from classifier.pipeline import classify_pdf, classify_text
 from classifier.schema import ERROR_TYPES, OUTCOMES
 from classifier.train import analyse_text, evaluate_items
@@ -91,6 +91,18 @@ def test_shipped_model_size_and_manifest():
     assert manifest["bytes"] == DEFAULT_MODEL.stat().st_size
     assert {"scikit-learn", "spacy"} <= set(manifest["libraries"])
     assert len(manifest["training"]["corpus_sha256"]) == 64
+
+
+def test_fast_tfidf_equals_scikit_learn_transform():
+    """The inference shortcut must give scikit-learn's numbers for both shipped vectorizers."""
+    model = load_model(DEFAULT_MODEL)
+    analyses = [analyse_text(d) for d in load_corpus("dev")[:40]]
+    cases = [(model.sentence_features, [r for a in analyses for r in a.reprs]),
+             (model.outcome.named_steps["tfidf"], [a.outcome_text() for a in analyses])]
+    for vectorizer, texts in cases:
+        expected, got = vectorizer.transform(texts), tfidf_transform(vectorizer, texts)
+        assert got.shape == expected.shape and got.nnz == expected.nnz > 1000
+        assert abs(expected - got).max() < 1e-12
 
 
 def test_training_is_reproducible():
