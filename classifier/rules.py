@@ -6,6 +6,7 @@ Patterns live in ``classifier/data/patterns/*.toml``; each rule has a label, a k
 
     word      the lower-case word          ~word     any form of the lemma
     a|b|~c    one of several               *         any one token, optional
+    =word     exactly this form            !a|b      any token except these
     {0,4}     up to four tokens of anything (between two tokens)
 
 Every match is read in its sentence context (``SentenceContext``):
@@ -159,6 +160,9 @@ def _token_spec(tok: str) -> dict:
     alternatives *and* their lemmas covers both (and uses spaCy's fast built-in attribute)."""
     from classifier.nlp import lemma_of
 
+    if tok.startswith("!"):  # any token but these (and their lemmas): "hvorfor !sagen|det"
+        alts = {a.lstrip("!~") for a in tok.split("|")}
+        return {"NORM": {"NOT_IN": sorted(alts | {lemma_of(a) for a in alts})}}
     if tok.startswith("="):  # exact lower-case forms only: "=begrundet" is not "begrunde"
         forms = sorted(a.lstrip("=") for a in tok.split("|"))
         return {"LOWER": {"IN": forms}} if len(forms) > 1 else {"LOWER": forms[0]}
@@ -223,6 +227,8 @@ def _compiled() -> tuple[list[_Compiled], dict[str, list[int]]]:
             if "OP" in tok and len(tok) == 1:
                 continue
             attr = tok.get("NORM", tok.get("LOWER"))
+            if isinstance(attr, dict) and "NOT_IN" in attr:
+                continue  # a negative token requires no particular word
             keys = attr["IN"] if isinstance(attr, dict) else [attr]
             required.append(frozenset(keys))
         matcher = Matcher(nlp.vocab, validate=True)

@@ -27,6 +27,7 @@ def test_pattern_syntax_compiles_to_matcher_tokens():
     assert spec[0] == {"NORM": "ikke"}
     assert spec[1] == {"OP": "{0,3}"}
     assert set(spec[2]["NORM"]["IN"]) >= {"oplyse", "belyst"}
+    assert compile_pattern("hvorfor !sagen|det")[1] == {"NORM": {"NOT_IN": ["det", "sag", "sagen"]}}
 
 
 @pytest.mark.parametrize("text,label", [
@@ -60,6 +61,8 @@ def test_findings_in_ankestyrelsens_voice(text, label):
     # Ankestyrelsen rejects the claim
     ("Vi er ikke enige i, at kommunen burde have indhentet flere oplysninger.", "officialprincip"),
     ("Det er ikke korrekt, at kommunen ikke har partshørt dig.", "partshøring"),
+    # an unexplained delay is about time, not about the reasons for the decision
+    ("Kommunen har ikke forklaret, hvorfor sagen tog så lang tid.", "begrundelse"),
     # rules text and duties
     ("Kommunen skal sørge for, at sagen er tilstrækkeligt oplyst, før der træffes afgørelse.", "officialprincip"),
 ])
