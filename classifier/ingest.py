@@ -17,6 +17,8 @@ from __future__ import annotations
 import ctypes
 import re
 import statistics
+import threading
+import time
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -138,6 +140,7 @@ def _read_pdfium(path: Path, max_pages: int) -> list[Page | None]:
             raise AnkeError("too_large", f"{n} pages exceeds the limit of {max_pages} pages per file; split the file first")
         pages: list[Page | None] = []
         for i in range(n):
+            check_deadline()
             page = pdf[i]
             try:
                 width, height = page.get_size()
@@ -204,6 +207,7 @@ def _read_pdfplumber(path: Path, max_pages: int) -> list[Page | None]:
             raise AnkeError("too_large", f"{n} pages exceeds the limit of {max_pages} pages per file; split the file first")
         pages: list[Page | None] = []
         for i, page in enumerate(pdf.pages):
+            check_deadline()
             words = page.extract_words(extra_attrs=["fontname", "size"], keep_blank_chars=False,
                                        use_text_flow=False, x_tolerance=1.5)
             if sum(len(w["text"]) for w in words) < MIN_TEXT_CHARS:
@@ -334,6 +338,7 @@ def ocr_pages(path: Path, indices: list[int], dpi: int = 300) -> list[Page]:
     out = []
     try:
         for i in indices:
+            check_deadline()
             page = pdf[i]
             width, height = page.get_size()
             image = page.render(scale=dpi / 72, grayscale=True).to_pil()
@@ -457,12 +462,24 @@ def _next_is_text(lines: list[str], k: int) -> bool:
 
 @contextmanager
 def time_limit(seconds: float | None):
-    """Raise AnkeError('timeout') after ``seconds`` (main thread only; a no-op elsewhere)."""
-    import signal
-    import threading
+    """Raise AnkeError('timeout') after ``seconds``.
 
-    if not seconds or threading.current_thread() is not threading.main_thread():
+    In the main thread a SIGALRM interrupts even a long library call; in other threads (Dask
+    workers) signals are not available, so the page and decision loops check a per-thread
+    deadline (``check_deadline``) instead — a single very slow page can overrun it there."""
+    import signal
+
+    if not seconds:
         yield
+        return
+    previous = getattr(_DEADLINE, "at", None)
+    _DEADLINE.at = time.monotonic() + seconds
+    _DEADLINE.seconds = seconds
+    if threading.current_thread() is not threading.main_thread():
+        try:
+            yield
+        finally:
+            _DEADLINE.at = previous
         return
 
     def _raise(signum, frame):
@@ -475,3 +492,14 @@ def time_limit(seconds: float | None):
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, old)
+        _DEADLINE.at = previous
+
+
+_DEADLINE = threading.local()
+
+
+def check_deadline() -> None:
+    """Raise AnkeError('timeout') when the current thread's ``time_limit`` has run out."""
+    at = getattr(_DEADLINE, "at", None)
+    if at is not None and time.monotonic() > at:
+        raise AnkeError("timeout", f"processing took longer than {_DEADLINE.seconds:g} s")

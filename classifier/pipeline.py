@@ -16,7 +16,8 @@ from pathlib import Path
 from classifier.analysis import analyse
 from classifier.decide import decide
 from classifier.hashing import file_sha256
-from classifier.ingest import DEFAULT_ENGINE, load_document, text_document, time_limit
+from classifier.ingest import (DEFAULT_ENGINE, check_deadline, load_document, text_document,
+                               time_limit)
 from classifier.model import DEFAULT_MODEL, AnkeModel, ModelIntegrityError, load_model
 from classifier.model import model_version as _model_version
 from classifier.privacy import mask_text
@@ -74,7 +75,11 @@ def model_version(model: str | Path | None = None) -> str:
 
 def classify_document(doc: Document, model: AnkeModel | None, mode: str = "combined"
                       ) -> list[Classification]:
-    return [decide(analyse(pd), model, mode) for pd in parse_document(doc)]
+    out = []
+    for pd in parse_document(doc):
+        check_deadline()  # a bundle of many decisions stays within the per-file time limit
+        out.append(decide(analyse(pd), model, mode))
+    return out
 
 
 def classify_text(text: str, *, source: str = "<text>", model=None,

@@ -52,3 +52,18 @@ def test_splits_fixed_disjoint_complete_and_stratified():
         share = sum(corpus[i].outcome == "stadfæstet" for i in splits[name]) / len(splits[name])
         overall = sum(d.outcome == "stadfæstet" for d in corpus.values()) / len(corpus)
         assert abs(share - overall) < 0.05
+
+
+def test_extending_the_split_never_moves_an_assigned_decision():
+    from classifier.corpus.splits import extend_splits
+
+    splits = load_splits()
+    assert extend_splits(splits) == splits  # the checked-in split covers the whole corpus
+    newer = {i for i in splits["train"] + splits["test"] if i.startswith("w")}
+    older = {k: [i for i in v if i not in newer] for k, v in splits.items()}
+    extended = extend_splits(older)
+    for name, ids in older.items():
+        assert set(ids) <= set(extended[name])
+    assert sorted(i for v in extended.values() for i in v) == sorted(i for v in splits.values() for i in v)
+    share = len([i for i in extended["test"] if i in newer]) / len(newer)
+    assert 0.15 <= share <= 0.25

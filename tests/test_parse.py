@@ -183,6 +183,19 @@ def test_per_file_time_limit(rendered):
     assert result.status == "failed" and result.error.startswith("timeout")
 
 
+def test_per_file_time_limit_outside_the_main_thread(rendered):
+    """Dask workers run files in threads, where no SIGALRM can be had: the deadline is checked
+    between pages and decisions instead."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    _, path = rendered[0]
+    with ThreadPoolExecutor(1) as pool:
+        [late] = pool.submit(classify_file, path, model=None, timeout=1e-6).result()
+        [fine] = pool.submit(classify_file, path, model=None, timeout=60).result()
+    assert late.status == "failed" and late.error.startswith("timeout")
+    assert fine.status == "ok"
+
+
 @pytest.mark.slow
 def test_mutated_pdfs_never_raise(rendered, tmp_path):
     """≥ 200 damaged PDFs: byte flips, truncation, shuffled objects — no unhandled exception."""

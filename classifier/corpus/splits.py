@@ -29,8 +29,33 @@ def make_splits(seed: str = "anke-2026") -> dict[str, list[str]]:
     return {k: sorted(v) for k, v in splits.items()}
 
 
+def extend_splits(splits: dict[str, list[str]], seed: str = "anke-2026"
+                  ) -> dict[str, list[str]]:
+    """Deal decisions added to the corpus since ``splits`` was fixed, the same way (within each
+    outcome, by seeded hash, test/train/dev/train/train); ids already assigned never move."""
+    assigned = {i for ids in splits.values() for i in ids}
+    by_outcome = defaultdict(list)
+    for d in load_corpus():
+        if d.id not in assigned:
+            by_outcome[d.outcome].append(d.id)
+    out = {k: list(v) for k, v in splits.items()}
+    for outcome in sorted(by_outcome):
+        ids = sorted(by_outcome[outcome],
+                     key=lambda i: hashlib.sha256(f"{seed}:{i}".encode()).hexdigest())
+        for k, i in enumerate(ids):
+            out[PATTERN[k % len(PATTERN)]].append(i)
+    return {k: sorted(v) for k, v in out.items()}
+
+
 def main() -> None:
-    splits = make_splits()
+    """python -m classifier.corpus.splits [--extend]: write corpus/splits.json (``--extend``
+    keeps every existing assignment and deals only the new decisions)."""
+    import sys
+
+    if "--extend" in sys.argv[1:]:
+        splits = extend_splits(json.loads(SPLITS_FILE.read_text(encoding="utf-8")))
+    else:
+        splits = make_splits()
     SPLITS_FILE.write_text(json.dumps(splits, indent=1) + "\n", encoding="utf-8")
     print({k: len(v) for k, v in splits.items()})
 
