@@ -36,7 +36,7 @@ def analyse(decision: ParsedDecision) -> Analysis:
     docs = decision.spans
     if docs is None or len(docs) != len(decision.sentences):
         docs = list(get_nlp().pipe(s.text for s in decision.sentences))
-    contexts = [SentenceContext(s.text) for s in decision.sentences]
+    contexts = [SentenceContext(s.text, s.quoted) for s in decision.sentences]
     reprs = [sentence_repr(d, s.section, c) for d, s, c in zip(docs, decision.sentences, contexts)]
     rules = apply_rules(decision.sentences, docs, contexts)
     return Analysis(decision, docs, contexts, reprs, rules)

@@ -51,6 +51,9 @@ _ABBREVIATIONS = {"jf.", "stk.", "nr.", "pkt.", "ca.", "kr.", "f.eks.", "bl.a.",
                   "kap.", "hhv.", "vedr.", "ift.", "mht.", "m.fl.", "ang.", "bl.", "f."}
 
 
+_CLOSING = {'"', "”", "“", "»", "'"}
+
+
 @Language.component("anke_sentences")
 def _sentences(doc: Doc) -> Doc:
     """Sentence starts after . ! ? (not after abbreviations such as "stk."), also when the
@@ -69,6 +72,12 @@ def _sentences(doc: Doc) -> Doc:
             if i and words[i - 1].lower() + "." in _ABBREVIATIONS:
                 continue
         elif not (text.endswith(".") and text[:-1].isdigit() and nxt[:1].isupper()):
+            continue
+        if nxt in _CLOSING and (doc[i + 1].whitespace_ or i + 2 == len(words)):
+            # '... forkert." Vi er ...': the closing mark ends this sentence
+            if i + 2 < len(words) and (words[i + 2][:1].isupper() or words[i + 2][:1] in "§\"«("):
+                doc[i + 1].is_sent_start = False
+                doc[i + 2].is_sent_start = True
             continue
         if nxt[:1].isupper() or nxt[:1] in "§\"«(" or nxt.isdigit():
             doc[i + 1].is_sent_start = True

@@ -62,7 +62,12 @@ _CLAIM_RE = _cue(
     r"bemærkningerne|mailen|brevet)"
     r"|\b(?:efter|ifølge)\s+(?:din|dit|jeres|klagers|borgerens|\w+s)\s+(?:opfattelse|mening|advokat|"
     r"partsrepræsentant|repræsentant)"
-    r"|\bdin\s+(?:klage|advokat|partsrepræsentant|repræsentant|værge)\b.*\b(?:anfører|anført|mener|skriver)")
+    r"|\bdin\s+(?:klage|advokat|partsrepræsentant|repræsentant|værge)\b.*\b(?:anfører|anført|mener|skriver)"
+    r"|\b(?:advokatens|klagers|borgerens|partsrepræsentantens|repræsentantens|værgens|forældrenes|"
+    r"dit|dine|jeres|hans|hendes)\s+(?:synspunkt|opfattelse|argument|indsigelse|påstand|anbringende)\w*"
+    r"\s*(?:om\b|,?\s*at\b|går\s+ud\s+på)")
+#: First person singular is never Ankestyrelsen's voice ("vi"): a quoted party or representative.
+_FIRST_PERSON_RE = _cue(r"\b(?:jeg|mig|min\s+klient|mine\s+klienter)\b")
 _INVERTED_CLAIM_RE = _cue(
     r",\s*(?:mener|skriver|anfører|oplyser|påstår|siger|fremhæver)\s+(?:du|i|klager(?:en)?|borgeren|"
     r"din\s+\w+|advokaten|repræsentanten|partsrepræsentanten|han|hun)\b")
@@ -86,7 +91,9 @@ _REJECT_RE = _cue(
     r"\b(?:kan|kunne)\s+(?:dog\s+)?se\s+bort\s+fra\b|"
     r"\bikke\s+(?:pligt|krav|nødvendigt|påkrævet)\s+(?:til|om|at)\b|"
     r"\bikke\s+(?:\w+\s+){0,2}(?:nødvendigt|påkrævet)\b|"
-    r"\bikke\s+(?:nogen\s+|andre\s+)?bemærkninger\s+til\b")
+    r"\bikke\s+(?:nogen\s+|andre\s+)?bemærkninger\s+til\b|"
+    r"\bikke\s+(?:kan\s+|kunne\s+)?tiltræde[sr]?\b|\bkan\s+ikke\s+tiltrædes\b|\bkunne\s+ikke\s+tiltrædes\b|"
+    r"\bse\s+bort\s+fra\b|\bsærlige\s+grunde\b|\bklagefrist\w*")
 _REPORTED_RE = _cue(
     r"\b(?:kommunen|jobcentret|udbetaling\s+danmark|forvaltningen|[a-zæøå][\wæøå-]+\s+kommune)\s+"
     r"(?:har\s+|havde\s+)?(?:\w+\s+){0,2}?(?:ændret|ændrede|givet|gav|genvurderet|genvurderede|"
@@ -275,13 +282,13 @@ class SentenceContext:
     __slots__ = ("text", "claim_end", "agree", "reject_end", "raised_end", "duty", "reported",
                  "deficiency")
 
-    def __init__(self, text: str):
+    def __init__(self, text: str, quoted: bool = False):
         self.text = text
         text = text.lower()  # the cue patterns are lower-case (see _cue)
         m = _CLAIM_RE.search(text)
         self.claim_end = m.end() if m else -1
-        if _INVERTED_CLAIM_RE.search(text):
-            self.claim_end = 0
+        if quoted or _INVERTED_CLAIM_RE.search(text) or _FIRST_PERSON_RE.search(text):
+            self.claim_end = 0  # the whole sentence is someone else's
         self.agree = bool(_AGREE_RE.search(text))
         r = _REJECT_RE.search(text)
         self.reject_end = r.end() if r else -1
@@ -326,7 +333,8 @@ def apply_rules(sentences, docs: list[Doc] | None = None,
             if not matches:
                 continue
             if ctx is None:
-                ctx = contexts[k] if contexts is not None else SentenceContext(sent.text)
+                ctx = contexts[k] if contexts is not None else SentenceContext(
+                    sent.text, getattr(sent, "quoted", False))
             _, start, end = matches[0]
             offset = getattr(doc, "start_char", 0)  # a sentence Span inside a paragraph Doc
             char_start = doc[start].idx - offset

@@ -113,6 +113,7 @@ class Sentence:
     page: int
     section: str
     index: int = 0
+    quoted: bool = False  # inside a quotation of the citizen or a representative
 
 
 @dataclass

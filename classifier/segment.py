@@ -23,6 +23,7 @@ from classifier.privacy import Masker
 from classifier.schema import Document, Line, ParsedDecision, Section, Sentence
 
 DATA = Path(__file__).parent / "data"
+QUOTE_MARKS = '"“”„«»'
 _CONNECTORS = {"og", "eller", "samt", "til", "mod", "and", "&"}
 _JNR = re.compile(r"\bJ\.?\s?nr\.?", re.I)
 _LETTERHEAD = re.compile(r"^\s*(ankestyrelsen|ankestyrelsens\s+beskæftigelsesudvalg|"
@@ -201,6 +202,10 @@ def parse_decision(doc: Document, first: int, last: int, index: int = 0) -> Pars
         spacy_doc = next(body_iter)
         if not len(spacy_doc):
             continue
+        # a paragraph that opens with a quotation mark quotes a party ("Din advokat skriver: ...")
+        # up to the closing mark: its sentences are not Ankestyrelsen's own words
+        quoting = text.lstrip()[:1] in QUOTE_MARKS
+        marks = 0
         for sent in doc_sentences(spacy_doc):
             start, end = sent.start, sent.end
             while start < end and spacy_doc[start].is_space:
@@ -209,8 +214,12 @@ def parse_decision(doc: Document, first: int, last: int, index: int = 0) -> Pars
                 end -= 1
             if start < end:
                 span = spacy_doc[start:end]  # the sentence without surrounding white space
-                sentences.append(Sentence(span.text, para.page, sec, len(sentences)))
+                sentences.append(Sentence(span.text, para.page, sec, len(sentences),
+                                          quoted=quoting))
                 spans.append(span)
+                marks += sum(span.text.count(c) for c in QUOTE_MARKS)
+                if quoting and marks % 2 == 0:
+                    quoting = False  # the closing mark: what follows is ours again
     for section in sections:
         section.text = " ".join(s.text for s in sentences if s.section == section.name)
 

@@ -61,6 +61,13 @@ def test_findings_in_ankestyrelsens_voice(text, label):
     # Ankestyrelsen rejects the claim
     ("Vi er ikke enige i, at kommunen burde have indhentet flere oplysninger.", "officialprincip"),
     ("Det er ikke korrekt, at kommunen ikke har partshørt dig.", "partshøring"),
+    # first person singular is a quoted party, never Ankestyrelsen ("vi")
+    ("Min klient blev heller ikke bedt om at kommentere ergoterapeutens notat.", "partshøring"),
+    ("Heller ikke advokatens synspunkt om, at sagen var utilstrækkeligt belyst, kunne tiltrædes.",
+     "officialprincip"),
+    # the citizen's own complaint deadline is not the municipality's case-handling time
+    ("Vi har ikke fundet særlige grunde til at se bort fra, at fristen er overskredet.",
+     "sagsbehandlingstid"),
     # an unexplained delay is about time, not about the reasons for the decision
     ("Kommunen har ikke forklaret, hvorfor sagen tog så lang tid.", "begrundelse"),
     # rules text and duties
@@ -97,3 +104,23 @@ def test_kritik_negated():
     assert "kritik" in hits("Vi kritiserer, at kommunen ikke har overholdt fristen.", kind="kritik")
     assert not hits("Vi finder ikke grundlag for at kritisere kommunens sagsbehandling.", kind="kritik")
     assert not hits("Du mener, at vi bør kritisere kommunen.", kind="kritik")
+
+
+def test_a_quoted_paragraph_is_the_partys_voice_until_the_quote_closes():
+    from classifier.analysis import analyse
+    from classifier.ingest import text_document
+    from classifier.segment import parse_document
+
+    letter = """Afgørelse
+
+Du har klaget over kommunens afgørelse af 3. marts 2023 om førtidspension.
+
+Din advokat skriver blandt andet:
+
+"Hun har været i to ressourceforløb. Kommunen har ikke hørt hende over rehabiliteringsteamets indstilling." Kommunen har ikke vejledt dig om muligheden for at søge om fleksjob.
+"""
+    [decision] = parse_document(text_document(letter, "x"))
+    quoted = [s.text for s in decision.sentences if s.quoted]
+    assert quoted[0].startswith('"Hun har') and quoted[-1].endswith('indstilling."')
+    labels = {h.rule.label for h in analyse(decision).rules.valid("error")}
+    assert labels == {"vejledning"}
