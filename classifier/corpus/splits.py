@@ -29,31 +29,52 @@ def make_splits(seed: str = "anke-2026") -> dict[str, list[str]]:
     return {k: sorted(v) for k, v in splits.items()}
 
 
-def extend_splits(splits: dict[str, list[str]], seed: str = "anke-2026"
+#: For letters whose misses were read while writing patterns: they may train, never test.
+SEEN_PATTERN = ("train", "dev", "train", "train")
+
+
+def extend_splits(splits: dict[str, list[str]], seed: str = "anke-2026", *,
+                  ids: set[str] | None = None, pattern: tuple[str, ...] = PATTERN
                   ) -> dict[str, list[str]]:
-    """Deal decisions added to the corpus since ``splits`` was fixed, the same way (within each
-    outcome, by seeded hash, test/train/dev/train/train); ids already assigned never move."""
-    assigned = {i for ids in splits.values() for i in ids}
+    """Deal decisions added to the corpus since ``splits`` was fixed (or only ``ids`` of them),
+    the same way (within each outcome, by seeded hash, along ``pattern``); ids already assigned
+    never move."""
+    assigned = {i for v in splits.values() for i in v}
     by_outcome = defaultdict(list)
     for d in load_corpus():
-        if d.id not in assigned:
+        if d.id not in assigned and (ids is None or d.id in ids):
             by_outcome[d.outcome].append(d.id)
     out = {k: list(v) for k, v in splits.items()}
     for outcome in sorted(by_outcome):
-        ids = sorted(by_outcome[outcome],
-                     key=lambda i: hashlib.sha256(f"{seed}:{i}".encode()).hexdigest())
-        for k, i in enumerate(ids):
-            out[PATTERN[k % len(PATTERN)]].append(i)
+        ordered = sorted(by_outcome[outcome],
+                         key=lambda i: hashlib.sha256(f"{seed}:{i}".encode()).hexdigest())
+        for k, i in enumerate(ordered):
+            out[pattern[k % len(pattern)]].append(i)
     return {k: sorted(v) for k, v in out.items()}
 
 
 def main() -> None:
-    """python -m classifier.corpus.splits [--extend]: write corpus/splits.json (``--extend``
-    keeps every existing assignment and deals only the new decisions)."""
+    """python -m classifier.corpus.splits [--extend [--seen ID...] [--test ID...]]: write
+    corpus/splits.json. ``--extend`` keeps every existing assignment and deals the new decisions:
+    ``--seen`` ids (letters whose misses informed the patterns) to train/dev only, ``--test`` ids
+    to test only, any other new id along the usual pattern."""
     import sys
 
-    if "--extend" in sys.argv[1:]:
-        splits = extend_splits(json.loads(SPLITS_FILE.read_text(encoding="utf-8")))
+    args = sys.argv[1:]
+    if "--extend" in args:
+        groups: dict[str, set[str]] = {"--seen": set(), "--test": set()}
+        current = None
+        for a in args:
+            if a in groups:
+                current = a
+            elif a != "--extend" and current:
+                groups[current].add(a)
+        splits = json.loads(SPLITS_FILE.read_text(encoding="utf-8"))
+        if groups["--seen"]:
+            splits = extend_splits(splits, ids=groups["--seen"], pattern=SEEN_PATTERN)
+        if groups["--test"]:
+            splits = extend_splits(splits, ids=groups["--test"], pattern=("test",))
+        splits = extend_splits(splits)
     else:
         splits = make_splits()
     SPLITS_FILE.write_text(json.dumps(splits, indent=1) + "\n", encoding="utf-8")
