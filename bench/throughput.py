@@ -10,6 +10,7 @@ measures, in one run on this machine:
 - peak RSS of an end-to-end run over N files and over 5×N files
 
     .venv/bin/python bench/throughput.py [--n 2000] [--plumber-sample 200] [--rss-factor 5]
+                                         [--no-appendix]
 """
 
 from __future__ import annotations
@@ -30,19 +31,20 @@ sys.path.insert(0, str(REPO))
 CACHE = REPO / ".cache" / "bench"
 
 
-def build(n: int) -> tuple[Path, list[Path]]:
-    """N distinct rendered decisions (cached between runs)."""
+def build(n: int, appendix: bool = True) -> tuple[Path, list[Path]]:
+    """N distinct rendered decisions (cached between runs), by default with the "Love og regler"
+    appendix real letters carry (about 4 pages a decision; without it 2.1)."""
     from classifier.corpus.load import load_corpus
     from classifier.corpus.render import render_pdf
 
-    out = CACHE / f"pdf-{n}"
+    out = CACHE / (f"pdf-{n}-bilag" if appendix else f"pdf-{n}")
     out.mkdir(parents=True, exist_ok=True)
     corpus = load_corpus()
     paths = []
     for k in range(n):
         path = out / f"d{k:06d}.pdf"
         if not path.exists():
-            render_pdf(corpus[k % len(corpus)], path, seed=k // len(corpus))
+            render_pdf(corpus[k % len(corpus)], path, seed=k // len(corpus), appendix=appendix)
         paths.append(path)
     return out, paths
 
@@ -110,7 +112,7 @@ def end_to_end(folder: Path, engine: str, jobs: int) -> dict:
 
 
 def sample_folder(paths: list[Path], n: int) -> Path:
-    folder = CACHE / f"sample-{n}"
+    folder = CACHE / f"sample-{n}-{paths[0].parent.name}"
     if folder.exists():
         shutil.rmtree(folder)
     folder.mkdir(parents=True)
@@ -126,9 +128,11 @@ def main() -> None:
                     help="files for the (slow) pdfplumber measurements")
     ap.add_argument("--rss-factor", type=int, default=5)
     ap.add_argument("--skip-rss", action="store_true")
+    ap.add_argument("--no-appendix", action="store_true",
+                    help="letters without the Love og regler appendix (2.1 pages instead of ~4)")
     args = ap.parse_args()
 
-    folder, paths = build(args.n)
+    folder, paths = build(args.n, appendix=not args.no_appendix)
     print(f"{args.n} rendered decisions, {pages_of(paths):.1f} pages each on average, "
           f"{os.cpu_count()} cores\n")
     plumber_folder = sample_folder(paths, min(args.plumber_sample, args.n))
@@ -159,7 +163,7 @@ def main() -> None:
     print(f"--jobs 2 / --jobs 1 (pdfplumber):                         {q2 / q1:6.2f}x")
     if not args.skip_rss:
         big_n = args.n * args.rss_factor
-        big_folder, _ = build(big_n)
+        big_folder, _ = build(big_n, appendix=not args.no_appendix)
         big = end_to_end(big_folder, "pdfium", 1)
         small = e2e[("pdfium", 1)]["peak_rss_mb"]
         print(f"peak RSS, pdfium --jobs 1: N={args.n}: {small:.0f} MB, "

@@ -509,3 +509,20 @@ def test_cached_corpus_dir(tmp_path, monkeypatch):
     assert not list((tmp_path / "cache").glob("*.tmp-*"))
     pdf_dir = render.cached_corpus_dir("pdf")
     assert len(list(pdf_dir.glob("*.pdf"))) == 4 and (pdf_dir / "manifest.json").exists()
+
+
+def test_love_og_regler_appendix_is_read_as_rules(tmp_path):
+    """Real letters end with the cited provisions; the appendix adds pages and law text with
+    duties ("Kommunen skal ...") but must change no label."""
+    from classifier.corpus.load import load_corpus
+    from classifier.pipeline import classify_pdf
+
+    decision = next(d for d in load_corpus("dev") if d.errors and len(d.citations) >= 3)
+    plain, long = tmp_path / "plain.pdf", tmp_path / "bilag.pdf"
+    n_plain = render.render_pdf(decision, plain, seed=1)
+    n_long = render.render_pdf(decision, long, seed=1, appendix=True)
+    assert n_long > n_plain
+    text, _ = _read(long)
+    assert "Love og regler" in "\n".join(text) and "Stk. 2." in "\n".join(text)
+    [a], [b] = classify_pdf(plain), classify_pdf(long)
+    assert (a.outcome, a.kritik, a.errors, a.law_area) == (b.outcome, b.kritik, b.errors, b.law_area)

@@ -548,8 +548,44 @@ def _canvas(path, encrypt=None) -> Canvas:
     return c
 
 
-def render_pdf(decision: CorpusDecision, path, *, seed=None) -> int:
-    """Render one decision letter as a born-digital PDF; returns the number of pages."""
+PROVISIONS_FILE = CORPUS_DIR / "generator" / "love_og_regler.toml"
+
+
+def _provisions() -> dict[str, dict]:
+    import tomllib
+
+    if not PROVISIONS_FILE.exists():
+        return {}
+    data = tomllib.loads(PROVISIONS_FILE.read_text(encoding="utf-8"))
+    return {p["citation"]: p for p in data.get("provision", [])}
+
+
+def with_appendix(decision: CorpusDecision) -> CorpusDecision:
+    """The letter with a "Love og regler" appendix, as Ankestyrelsen usually attaches: the
+    cited provisions in paraphrase (corpus/generator/love_og_regler.toml), grouped by law."""
+    import dataclasses
+
+    provisions = _provisions()
+    cited = dict.fromkeys(re.sub(r",\s*stk\..*$", "", c) for c in decision.citations)
+    by_law: dict[str, list[str]] = {}
+    for c in cited:
+        p = provisions.get(c)
+        if p:
+            by_law.setdefault(p["law"], []).append(p["text"].strip())
+    if not by_law:
+        return decision
+    parts = [decision.text.rstrip(), "", "# Love og regler"]
+    for law, texts in by_law.items():
+        parts += ["", f"# {law}", ""]
+        parts += ["\n\n".join(texts)]
+    return dataclasses.replace(decision, text="\n".join(parts) + "\n")
+
+
+def render_pdf(decision: CorpusDecision, path, *, seed=None, appendix: bool = False) -> int:
+    """Render one decision letter as a born-digital PDF; returns the number of pages.
+    ``appendix``: attach the "Love og regler" appendix of the cited provisions."""
+    if appendix:
+        decision = with_appendix(decision)
     pages = _layout(decision, seed)
     c = _canvas(path)
     _draw(c, pages)
