@@ -32,11 +32,22 @@ class Analysis:
         return " ".join(picked[:25] + rule_tokens)
 
 
+#: Sections that can carry no label (rules text, law excerpts such as a "Love og regler"
+#: appendix, complaints guidance): their sentences are neither matched nor scored.
+SKIPPED_SECTIONS = frozenset({"regler", "love", "klagevejledning"})
+_NO_CUES = SentenceContext("")
+
+
 def analyse(decision: ParsedDecision) -> Analysis:
     docs = decision.spans
     if docs is None or len(docs) != len(decision.sentences):
         docs = list(get_nlp().pipe(s.text for s in decision.sentences))
-    contexts = [SentenceContext(s.text, s.quoted) for s in decision.sentences]
-    reprs = [sentence_repr(d, s.section, c) for d, s, c in zip(docs, decision.sentences, contexts)]
-    rules = apply_rules(decision.sentences, docs, contexts)
+    live = [s.section not in SKIPPED_SECTIONS for s in decision.sentences]
+    contexts = [SentenceContext(s.text, s.quoted) if ok else _NO_CUES
+                for s, ok in zip(decision.sentences, live)]
+    reprs = [sentence_repr(d, s.section, c) if ok else ""
+             for d, s, c, ok in zip(docs, decision.sentences, contexts, live)]
+    keep = [k for k, ok in enumerate(live) if ok]
+    rules = apply_rules([decision.sentences[k] for k in keep], [docs[k] for k in keep],
+                        [contexts[k] for k in keep])
     return Analysis(decision, docs, contexts, reprs, rules)

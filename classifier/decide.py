@@ -4,7 +4,7 @@ For kritik and each error type, a score combines the strongest valid rule hit (i
 0 without a hit) and the model's best sentence probability as a noisy-OR — either source can
 carry a label, and agreement raises confidence:
 
-    score = 1 - (1 - 0.8 * rule) * (1 - model)     present when score >= threshold (tuned on dev)
+    score = 1 - (1 - rule) * (1 - model)     present when score >= threshold (tuned on dev, ≤ 0.8)
 
 Evidence is the rule's sentence when a rule fired, otherwise the model's best sentence.
 Outcome: valid outcome rules in the result section decide when they agree; several different
@@ -27,8 +27,12 @@ from classifier.schema import Classification, Evidence, resolve_outcome
 RESULT_SECTIONS = ("afgørelse", "resume", "hvad_skal_kommunen_gøre")
 DEFAULT_THRESHOLD = {"combined": 0.5, "rules": 0.7, "model": 0.5}
 REVIEW_MARGIN = 0.08
-#: Weight of a rule hit in the noisy-OR with the model: a full-strength rule alone gives 0.8.
-RULE_WEIGHT = 0.8
+#: Weight of a rule hit in the noisy-OR with the model.
+RULE_WEIGHT = 1.0
+#: Highest threshold the tuning may choose in combined mode: a rule of this strength (a precise,
+#: hand-written pattern) carries its label without the model, whose probabilities fall on
+#: letters unlike the corpus.
+PRECISE_RULE = 0.8
 MODES = ("combined", "rules", "model")
 
 
@@ -63,6 +67,13 @@ def label_scores(analysis: Analysis, model: AnkeModel | None) -> dict[str, dict]
         p = probs.get(label)
         if p is not None and len(p):
             mask = finding_mask(analysis, label)
+            # where a pattern of this label matched but was read as negated, claimed, rejected
+            # or a duty, the rules have understood the sentence's polarity: the model's positive
+            # reading of the same sentence ("Sagsbehandlingstiden har ikke været urimelig lang")
+            # does not count
+            for h in analysis.rules.hits:
+                if h.rule.label == label and h.rule.kind == kind and not h.valid:
+                    mask[h.sentence_index] = False
             p = np.where(mask, p, 0.0)
             k = int(np.argmax(p))
             model_p, model_k = float(p[k]), k

@@ -83,17 +83,33 @@ class Masker:
             if len(part) >= 3:
                 self.names.add(part)
 
-    def mask(self, text: str) -> str:
-        text = CPR_RE.sub(CPR_MASK, text)
-        for literal in sorted(self.literals, key=len, reverse=True):
-            text = text.replace(literal, ADDRESS_MASK)
-        text = STREET_RE.sub(ADDRESS_MASK, text)
-        if self.names:
+    def _compiled(self) -> tuple[list[str], re.Pattern | None]:
+        """Literals longest first and one pattern for all names, rebuilt only when the learned
+        sets grew (they only ever grow): a decision masks hundreds of sentences."""
+        key = (len(self.literals), len(self.names))
+        if getattr(self, "_cache_key", None) != key:
             alternatives = sorted(self.names, key=len, reverse=True)
-            pattern = re.compile(r"\b(?:" + "|".join(re.escape(n) for n in alternatives) + r")s?\b")
-            text = pattern.sub(NAME_MASK, text)
-            text = re.sub(r"\[NAVN\](?:\s+\[NAVN\])+", NAME_MASK, text)
+            self._cache = (sorted(self.literals, key=len, reverse=True), re.compile(
+                r"\b(?:" + "|".join(re.escape(n) for n in alternatives) + r")s?\b")
+                if alternatives else None)
+            self._cache_key = key
+        return self._cache
+
+    def mask(self, text: str) -> str:
+        literals, names = self._compiled()
+        text = CPR_RE.sub(CPR_MASK, text)
+        for literal in literals:
+            if literal in text:
+                text = text.replace(literal, ADDRESS_MASK)
+        text = STREET_RE.sub(ADDRESS_MASK, text)
+        if names is not None:
+            text = names.sub(NAME_MASK, text)
+            if NAME_MASK in text:
+                text = _REPEATED_NAME_MASK.sub(NAME_MASK, text)
         return text
+
+
+_REPEATED_NAME_MASK = re.compile(r"\[NAVN\](?:\s+\[NAVN\])+")
 
 
 def mask_text(text: str, header_lines: list[str] | None = None) -> str:

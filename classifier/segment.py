@@ -45,6 +45,27 @@ def section_patterns() -> list[tuple[str, re.Pattern]]:
     return [(name, re.compile("(?:" + "|".join(pats) + ")", re.I)) for name, pats in data.items()]
 
 
+#: Sections that describe rules or facts, not Ankestyrelsen's assessment.
+_BACKGROUND = {"regler", "love", "sagens_oplysninger", "sagsfremstilling"}
+#: Ankestyrelsen's own assessing voice.
+_ASSESSING = re.compile(
+    r"\b(?:vi|ankestyrelsen|udvalget|beskæftigelsesudvalget)\s+(?:\w+\s+)?(?:vurderer|vurderede|"
+    r"finder|fandt|mener|lægger|lagde|har\s+lagt|er\s+enige?|er\s+ikke\s+enige?|kan\s+ikke\s+se|"
+    r"kritiserer|bemærker|konstaterer)\b|\bburde\b|\bskulle\s+have\b|\befter\s+vores\s+vurdering\b|"
+    r"\bdet\s+er\s+vores\s+vurdering\b|\bdet\s+er\s+ankestyrelsens\s+vurdering\b", re.I)
+
+
+def _assesses(paras: list[Paragraph], start: int) -> bool:
+    """Whether the paragraphs from ``start`` to the next heading speak in Ankestyrelsen's
+    assessing voice (a facts or rules section does not)."""
+    for para in paras[start:]:
+        if para.heading:
+            break
+        if _ASSESSING.search(para.text):
+            return True
+    return False
+
+
 def canonical_section(heading: str) -> str | None:
     text = heading.strip().strip("#:*• ").strip()
     for name, pattern in section_patterns():
@@ -180,6 +201,10 @@ def parse_decision(doc: Document, first: int, last: int, index: int = 0) -> Pars
                 # an unnamed heading after the result ("Døråbneren", "Din advokats klage")
                 # opens the reasoning
                 name = "begrundelse"
+            if name is None and current in _BACKGROUND and _assesses(paras, k + 1):
+                # a topic heading after the rules or the facts whose text is our assessment
+                # ("Sagsbehandlingstiden": "Vi vurderer, at ...") opens the reasoning again
+                name = "begrundelse"
             if name == "afgørelse" and para.text.lower().startswith(("ankestyrelsens principafgørelse",
                                                                      "principafgørelse")):
                 name = "header"
@@ -214,12 +239,13 @@ def parse_decision(doc: Document, first: int, last: int, index: int = 0) -> Pars
                 end -= 1
             if start < end:
                 span = spacy_doc[start:end]  # the sentence without surrounding white space
-                sentences.append(Sentence(span.text, para.page, sec, len(sentences),
-                                          quoted=quoting))
+                stext = span.text
+                sentences.append(Sentence(stext, para.page, sec, len(sentences), quoted=quoting))
                 spans.append(span)
-                marks += sum(span.text.count(c) for c in QUOTE_MARKS)
-                if quoting and marks % 2 == 0:
-                    quoting = False  # the closing mark: what follows is ours again
+                if quoting:
+                    marks += sum(stext.count(c) for c in QUOTE_MARKS)
+                    if marks % 2 == 0:
+                        quoting = False  # the closing mark: what follows is ours again
     for section in sections:
         section.text = " ".join(s.text for s in sentences if s.section == section.name)
 

@@ -21,7 +21,7 @@ from sklearn.metrics import confusion_matrix, precision_recall_fscore_support
 
 from classifier.analysis import Analysis, analyse
 from classifier.corpus.load import CorpusDecision, load_corpus
-from classifier.decide import MODES, RULE_WEIGHT, decide, label_scores, score
+from classifier.decide import MODES, PRECISE_RULE, decide, label_scores, score
 from classifier.ingest import text_document
 from classifier.model import DEFAULT_MODEL, SENTENCE_LABELS, AnkeModel, fit, save_model
 from classifier.schema import ERROR_TYPES, OUTCOMES, Classification
@@ -54,10 +54,10 @@ def tune_thresholds(model: AnkeModel, dev: list[tuple[Analysis, CorpusDecision]]
             if mode == "rules":
                 grid = np.array([0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0])
             elif mode == "combined":
-                # never above what a full-strength rule gives on its own: a precise, hand-written
+                # never above what a precise rule (strength >= PRECISE_RULE) gives on its own: a hand-written
                 # pattern must be able to carry a label without the model (letters unlike the
                 # corpus are where the model is weakest)
-                grid = np.round(np.arange(0.15, RULE_WEIGHT + 1e-9, 0.025), 3)
+                grid = np.round(np.arange(0.15, PRECISE_RULE + 1e-9, 0.025), 3)
             else:
                 grid = np.round(np.arange(0.15, 0.96, 0.025), 3)
             best_t, best_f = 0.5, -1.0

@@ -43,6 +43,12 @@ def test_pattern_syntax_compiles_to_matcher_tokens():
     ("Kommunen har ikke henvist til de bestemmelser, afgørelsen bygger på.", "retsgrundlag"),
     ("Begrundelsen forklarer ikke, hvordan kommunen har beregnet fradraget.", "begrundelse"),
     ("Kommunen har anvendt sit serviceniveau som en fast grænse uden at se på dit behov.", "konkret_vurdering"),
+    ("Kommunen har fortolket servicelovens § 100 for snævert.", "retsgrundlag"),
+    ("Kommunen har stillet et krav, som ikke fremgår af loven.", "retsgrundlag"),
+    ("Kommunen har ikke taget stilling til, om du kan få hjælp efter servicelovens § 96.", "retsgrundlag"),
+    ("Du fik ikke at vide, at du kunne søge om hjælpen med tilbagevirkende kraft.", "vejledning"),
+    ("Kommunen har alene lagt vægt på sit serviceniveau.", "konkret_vurdering"),
+    ("Det tog kommunen næsten et år at behandle din ansøgning, og det er for lang tid.", "sagsbehandlingstid"),
 ])
 def test_findings_in_ankestyrelsens_voice(text, label):
     assert label in hits(text, kind="error")
@@ -68,8 +74,18 @@ def test_findings_in_ankestyrelsens_voice(text, label):
     # the citizen's own complaint deadline is not the municipality's case-handling time
     ("Vi har ikke fundet særlige grunde til at se bort fra, at fristen er overskredet.",
      "sagsbehandlingstid"),
+    ("Kommunen har derfor ikke skullet partshøre dig.", "partshøring"),
+    ("En forælders indsigelse om, at kommunen ikke havde partshørt familien, blev ikke fulgt.",
+     "partshøring"),
+    ("Det er af dig ikke oplyst, hvilke yderligere oplysninger en udtalelse fra lægen ville give.",
+     "officialprincip"),
+    ("Vi har overvejet, om der manglede oplysninger, før kommunen kunne træffe afgørelse.",
+     "officialprincip"),
     # an unexplained delay is about time, not about the reasons for the decision
     ("Kommunen har ikke forklaret, hvorfor sagen tog så lang tid.", "begrundelse"),
+    # Ankestyrelsen's own omission in a rejected complaint is no error of the kommune
+    ("Ankestyrelsen har dermed ikke taget stilling til, om du opfylder betingelserne efter "
+     "servicelovens § 112, stk. 1.", "retsgrundlag"),
     # rules text and duties
     ("Kommunen skal sørge for, at sagen er tilstrækkeligt oplyst, før der træffes afgørelse.", "officialprincip"),
 ])
