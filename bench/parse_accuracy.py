@@ -91,7 +91,9 @@ def _bundles(decisions, engine: str, scanned: bool) -> tuple[int, int, list]:
         path = out / f"bundle_{k:02d}.pdf"
         ranges = render_bundle(group, path, seed=k)
         if scanned:
-            scan = out / f"bundle_{k:02d}.scan.pdf"
+            # keyed by the bundle's content: the test split (and so each bundle) can change
+            key = hashlib.sha256(path.read_bytes()).hexdigest()[:10]
+            scan = out / f"bundle_{k:02d}-{key}.scan.pdf"
             if not scan.exists():
                 scan_pdf(path, scan, seed=k)
             path = scan
