@@ -63,7 +63,8 @@ _CLAIM_RE = _cue(
     r"|\b(?:efter|ifølge)\s+(?:din|dit|jeres|klagers|borgerens|\w+s)\s+(?:opfattelse|mening|advokat|"
     r"partsrepræsentant|repræsentant)"
     r"|\bdin\s+(?:klage|advokat|partsrepræsentant|repræsentant|værge)\b.*\b(?:anfører|anført|mener|skriver)"
-    r"|\b(?:\w+s|dit|dine|jeres|hans|hendes)\s+(?:synspunkt|opfattelse|argument|indsigelse|påstand|"
+    r"|\b(?:(?!ankestyrelsens\b|udvalgets\b|beskæftigelsesudvalgets\b)\w+s|dit|dine|jeres|hans|hendes)"
+    r"\s+(?:synspunkt|opfattelse|argument|indsigelse|påstand|"
     r"anbringende)\w*"
     r"\s*(?:om\b|,?\s*at\b|går\s+ud\s+på)")
 #: First person singular is never Ankestyrelsen's voice ("vi"): a quoted party or representative.

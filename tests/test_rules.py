@@ -44,6 +44,7 @@ def test_pattern_syntax_compiles_to_matcher_tokens():
     ("Begrundelsen forklarer ikke, hvordan kommunen har beregnet fradraget.", "begrundelse"),
     ("Kommunen har anvendt sit serviceniveau som en fast grænse uden at se på dit behov.", "konkret_vurdering"),
     ("Kommunen har fortolket servicelovens § 100 for snævert.", "retsgrundlag"),
+    ("Det er Ankestyrelsens opfattelse, at sagen ikke er tilstrækkeligt oplyst.", "officialprincip"),
     ("Kommunen har stillet et krav, som ikke fremgår af loven.", "retsgrundlag"),
     ("Kommunen har ikke taget stilling til, om du kan få hjælp efter servicelovens § 96.", "retsgrundlag"),
     ("Du fik ikke at vide, at du kunne søge om hjælpen med tilbagevirkende kraft.", "vejledning"),
