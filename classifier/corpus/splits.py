@@ -17,16 +17,8 @@ PATTERN = ("test", "train", "dev", "train", "train")
 
 
 def make_splits(seed: str = "anke-2026") -> dict[str, list[str]]:
-    by_outcome = defaultdict(list)
-    for d in load_corpus():
-        by_outcome[d.outcome].append(d.id)
-    splits: dict[str, list[str]] = {"train": [], "dev": [], "test": []}
-    for outcome in sorted(by_outcome):
-        ids = sorted(by_outcome[outcome],
-                     key=lambda i: hashlib.sha256(f"{seed}:{i}".encode()).hexdigest())
-        for k, i in enumerate(ids):
-            splits[PATTERN[k % len(PATTERN)]].append(i)
-    return {k: sorted(v) for k, v in splits.items()}
+    """The whole corpus dealt afresh (what the checked-in split started from)."""
+    return extend_splits({"train": [], "dev": [], "test": []}, seed)
 
 
 #: For letters whose misses were read while writing patterns: they may train, never test.
