@@ -27,8 +27,6 @@ from classifier.schema import Classification, Evidence, resolve_outcome
 RESULT_SECTIONS = ("afgørelse", "resume", "hvad_skal_kommunen_gøre")
 DEFAULT_THRESHOLD = {"combined": 0.5, "rules": 0.7, "model": 0.5}
 REVIEW_MARGIN = 0.08
-#: Weight of a rule hit in the noisy-OR with the model.
-RULE_WEIGHT = 1.0
 #: Highest threshold the tuning may choose in combined mode: a rule of this strength (a precise,
 #: hand-written pattern) carries its label without the model, whose probabilities fall on
 #: letters unlike the corpus.
@@ -88,7 +86,7 @@ def score(entry: dict, mode: str, has_model: bool) -> float:
         return entry["rule"]
     if mode == "model":
         return entry["model"]
-    return 1 - (1 - RULE_WEIGHT * entry["rule"]) * (1 - entry["model"])
+    return 1 - (1 - entry["rule"]) * (1 - entry["model"])
 
 
 def decide_outcome(analysis: Analysis, model: AnkeModel | None, mode: str = "combined"):

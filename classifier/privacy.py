@@ -50,6 +50,8 @@ class Masker:
 
     names: set[str] = field(default_factory=set)
     literals: set[str] = field(default_factory=set)
+    #: (sizes of literals and names it was built for, (literals longest first, names pattern))
+    _cache: tuple | None = field(default=None, init=False, repr=False, compare=False)
 
     def learn_from_header(self, lines: list[str]) -> None:
         """Learn names and addresses from the address block and labelled lines of a letter's
@@ -87,13 +89,12 @@ class Masker:
         """Literals longest first and one pattern for all names, rebuilt only when the learned
         sets grew (they only ever grow): a decision masks hundreds of sentences."""
         key = (len(self.literals), len(self.names))
-        if getattr(self, "_cache_key", None) != key:
+        if self._cache is None or self._cache[0] != key:
             alternatives = sorted(self.names, key=len, reverse=True)
-            self._cache = (sorted(self.literals, key=len, reverse=True), re.compile(
-                r"\b(?:" + "|".join(re.escape(n) for n in alternatives) + r")s?\b")
-                if alternatives else None)
-            self._cache_key = key
-        return self._cache
+            names = re.compile(r"\b(?:" + "|".join(re.escape(n) for n in alternatives) + r")s?\b") \
+                if alternatives else None
+            self._cache = (key, (sorted(self.literals, key=len, reverse=True), names))
+        return self._cache[1]
 
     def mask(self, text: str) -> str:
         literals, names = self._compiled()

@@ -28,6 +28,7 @@ import shutil
 import tempfile
 import time
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import Iterable, Sequence
 
@@ -551,7 +552,9 @@ def _canvas(path, encrypt=None) -> Canvas:
 PROVISIONS_FILE = CORPUS_DIR / "generator" / "love_og_regler.toml"
 
 
+@lru_cache(maxsize=1)
 def _provisions() -> dict[str, dict]:
+    """The provisions by citation, read once (the benchmark renders thousands of letters)."""
     import tomllib
 
     if not PROVISIONS_FILE.exists():

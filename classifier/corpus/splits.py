@@ -50,22 +50,19 @@ def main() -> None:
     corpus/splits.json. ``--extend`` keeps every existing assignment and deals the new decisions:
     ``--seen`` ids (letters whose misses informed the patterns) to train/dev only, ``--test`` ids
     to test only, any other new id along the usual pattern."""
-    import sys
+    import argparse
 
-    args = sys.argv[1:]
-    if "--extend" in args:
-        groups: dict[str, set[str]] = {"--seen": set(), "--test": set()}
-        current = None
-        for a in args:
-            if a in groups:
-                current = a
-            elif a != "--extend" and current:
-                groups[current].add(a)
+    ap = argparse.ArgumentParser(prog="python -m classifier.corpus.splits")
+    ap.add_argument("--extend", action="store_true")
+    ap.add_argument("--seen", nargs="*", default=[])
+    ap.add_argument("--test", nargs="*", default=[])
+    args = ap.parse_args()
+    if args.extend:
         splits = json.loads(SPLITS_FILE.read_text(encoding="utf-8"))
-        if groups["--seen"]:
-            splits = extend_splits(splits, ids=groups["--seen"], pattern=SEEN_PATTERN)
-        if groups["--test"]:
-            splits = extend_splits(splits, ids=groups["--test"], pattern=("test",))
+        if args.seen:
+            splits = extend_splits(splits, ids=set(args.seen), pattern=SEEN_PATTERN)
+        if args.test:
+            splits = extend_splits(splits, ids=set(args.test), pattern=("test",))
         splits = extend_splits(splits)
     else:
         splits = make_splits()
