@@ -43,13 +43,14 @@ def _threshold(model: AnkeModel | None, label: str, mode: str) -> float:
 def finding_mask(analysis: Analysis, label: str = "") -> np.ndarray:
     """Sentences that can carry a finding of Ankestyrelsen's own: not the letterhead, not the
     rules, facts or complaints-guidance text, not the citizen's claim (unless we agree), not a
-    duty described in the present tense, not a claim we reject, and — for error types — a
+    duty described in the present tense, not a claim we reject (up to a contrast: "..., men
+    kommunen burde have ..."), and — for error types — a
     statement of some deficiency. The model is held to the same policy as the rules."""
     out = []
     for s, c in zip(analysis.decision.sentences, analysis.contexts):
         out.append(s.section not in NON_FINDING_SECTIONS and s.section != "header"
                    and not (c.claim_end >= 0 and not c.agree) and not c.duty
-                   and c.reject_end < 0 and (c.deficiency or label == "kritik"))
+                   and not c.rejected_to_end() and (c.deficiency or label == "kritik"))
     return np.array(out, dtype=bool)
 
 

@@ -450,12 +450,17 @@ def text_document(text: str, source: str, sha256: str = "") -> Document:
     return Document(source=source, sha256=sha256, pages=pages, engine="text")
 
 
-def _next_is_text(lines: list[str], k: int) -> bool:
-    """A short line is a heading when a paragraph of running text follows right after it."""
-    nxt = next((x.strip() for x in lines[k + 1:k + 3] if x.strip()), "")
+def _next_is_text(lines: list[str], k: int, sub: bool = False) -> bool:
+    """A short line is a heading when a paragraph of running text follows right after it, or
+    a subheading and then running text ("Sådan har vi vurderet sagen" / "Kommunens afgørelse")."""
+    j = next((i for i in range(k + 1, min(k + 3, len(lines))) if lines[i].strip()), None)
+    nxt = lines[j].strip() if j is not None else ""
     if nxt.startswith(BULLETS) or nxt[:2] in ("- ", "* "):
         return True
-    return len(nxt.split()) >= 6 and not nxt.startswith(("J.nr", "Dato", "Tlf", "Cpr", "CPR"))
+    if len(nxt.split()) >= 6 and not nxt.startswith(("J.nr", "Dato", "Tlf", "Cpr", "CPR")):
+        return True
+    return (not sub and j is not None and 0 < len(nxt.split()) <= 8 and nxt[:1].isupper()
+            and not nxt.endswith((".", ",", ";")) and _next_is_text(lines, j, sub=True))
 
 
 # ------------------------------------------------------------------------------- time limit

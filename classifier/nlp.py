@@ -51,7 +51,7 @@ _ABBREVIATIONS = {"jf.", "stk.", "nr.", "pkt.", "ca.", "kr.", "f.eks.", "bl.a.",
                   "kap.", "hhv.", "vedr.", "ift.", "mht.", "m.fl.", "ang.", "bl.", "f."}
 
 
-_CLOSING = {'"', "”", "“", "»", "'"}
+_CLOSING = {'"', "”", "“", "»", "«", "'"}  # »...« and «...» both close
 
 
 @Language.component("anke_sentences")

@@ -7,7 +7,7 @@ Patterns live in ``classifier/data/patterns/*.toml``; each rule has a label, a k
     word      the lower-case word          ~word     any form of the lemma
     a|b|~c    one of several               *         any one token, optional
     =word     exactly this form            !a|b      any token except these
-    {0,4}     up to four tokens of anything (between two tokens)
+    {0,4}     up to four tokens of anything but a citation marker (jf.)
 
 Every match is read in its sentence context (``SentenceContext``):
 - *negation*: a negator in the clause before the match, or inside the match but not written in
@@ -64,7 +64,7 @@ _CLAIM_RE = _cue(
     r"partsrepræsentant|repræsentant)"
     r"|\bdin\s+(?:klage|advokat|partsrepræsentant|repræsentant|værge)\b.*\b(?:anfører|anført|mener|skriver)"
     r"|\b(?:(?!ankestyrelsens\b|udvalgets\b|beskæftigelsesudvalgets\b)\w+s|dit|dine|jeres|hans|hendes)"
-    r"\s+(?:synspunkt|opfattelse|argument|indsigelse|påstand|"
+    r"\s+(?:synspunkt|opfattelse|argument|indsigelse|indvending|klagepunkt|påstand|"
     r"anbringende)\w*"
     r"\s*(?:om\b|,?\s*at\b|går\s+ud\s+på)")
 #: First person singular is never Ankestyrelsen's voice ("vi"): a quoted party or representative.
@@ -79,7 +79,9 @@ _AGREE_RE = _cue(
 #: "Vi mener ikke, at ..." negates the clause that follows: a rule reading that clause is off.
 _RAISED_RE = _cue(
     r"\b(vi|ankestyrelsen|beskæftigelsesudvalget|udvalget)\s+(?:vurderer|vurderede|finder|fandt|mener|"
-    r"mente)\s+(?:\w+\s+)?ikke\b")
+    r"mente)\s+(?:\w+\s+)?ikke\b"
+    # "Vi kan ikke se, at kommunen har anvendt forkerte regler": what follows is not found
+    r"|\b(?:vi|ankestyrelsen|udvalget)\s+(?:kan|kunne)\s+(?:\w+\s+)?ikke\s+se\s*,?\s*at\b")
 #: Word-initial alternatives share one \b(?:...) group: the regex engine then scans for their
 #: possible first letters instead of trying every alternative at every position (7x faster).
 _REJECT_RE = _cue(
@@ -89,8 +91,12 @@ _REJECT_RE = _cue(
     r"(?:\w+\s+)?ikke\s+(?:noget\s+|tilstrækkeligt\s+)?(?:grundlag|anledning|grund|holdepunkt\w*|følge|"
     r"give\s+(?:\w+\s+){0,2}(?:medhold|ret))|"
     r"det\s+er\s+ikke\s+(?:korrekt|rigtigt|tilfældet|vores\s+vurdering)|"
-    r"der\s+er\s+ikke\s+(?:grundlag|holdepunkter|noget\s+grundlag)\s+for\s+at\s+(?:antage|mene|sige|konkludere|fastslå)|"
-    r"(?:vi|ankestyrelsen)\s+(?:er|var)\s+uenig|ikke\s+enige\s+i|ikke\s+grundlag\s+for\s+at\s+(?:antage|mene|konkludere)|"
+    r"der\s+er\s+ikke\s+(?:grundlag|holdepunkter|noget\s+grundlag)\s+for\s+at\s+(?:antage|mene|sige|konkludere|fastslå|"
+    r"give\s+(?:\w+\s+){0,2}ret)|"
+    r"(?:vi|ankestyrelsen)\s+(?:er|var)\s+uenig|ikke\s+enige\s+i|"
+    # agreeing with the municipality: what follows is its (right) position, not an error
+    r"(?:vi|ankestyrelsen|beskæftigelsesudvalget|udvalget)\s+(?:er|var)\s+(?:\w+\s+)?enig(?:e)?\s+med\s+"
+    r"(?:kommunen|jobcentret|jobcenteret|forvaltningen)\s+i\b|ikke\s+grundlag\s+for\s+at\s+(?:antage|mene|konkludere)|"
     r"uanset\s+(?:om|at)\b|hvis\b|såfremt\b|i\s+fald\b|om\s+kommunen\s+har\b|"
     r"(?:kan|kunne)\s+(?:dog\s+)?se\s+bort\s+fra\b|"
     r"ikke\s+(?:pligt|krav|nødvendigt|påkrævet)\s+(?:til|om|at)\b|"
@@ -111,6 +117,8 @@ _REJECT_RE = _cue(
     # ikke fraviges efter en konkret vurdering"
     r"^\s*(?:når\s+(?:en|et|man|der|borgeren|en\s+borger)\b|"
     r"(?:den|det|reglen|grænsen|kravet|beløbet|fristen|betingelsen)\s+kan\s+ikke\s+fraviges\b)")
+#: A contrast that opens a new clause ends a rejection's reach.
+_CONTRAST_RE = _cue(r"\bmen\b|,\s*og\s+(?:kommunen|jobcentret|jobcenteret|forvaltningen|vi|det|der)\b")
 _REPORTED_RE = _cue(
     r"\b(?:kommunen|jobcentret|udbetaling\s+danmark|forvaltningen|[a-zæøå][\wæøå-]+\s+kommune)\s+"
     r"(?:har\s+|havde\s+)?(?:\w+\s+){0,2}?(?:ændret|ændrede|givet|gav|genvurderet|genvurderede|"
@@ -140,6 +148,11 @@ class Rule:
     negatable: bool = True
     #: outcome rules: the label this hit belongs to when the letter also remits the case
     with_remittal: str | None = None
+    #: a lower-case cue that, found in the sentence, makes the hit no finding (e.g. "ikke hjemmel
+    #: til at give hjælp" states the law against the citizen; "ikke hjemmel til at standse
+    #: udbetalingen" finds the municipality without authority); tested on ``counter_example``
+    unless: re.Pattern | None = None
+    counter_example: str = ""
 
 
 @dataclass
@@ -196,6 +209,9 @@ def _token_spec(tok: str) -> dict:
     return {"NORM": {"IN": keys}} if len(keys) > 1 else {"NORM": keys[0]}
 
 
+_GAP_STOPS = ("jf", "jf.", "jævnfør")
+
+
 def compile_pattern(pattern: str) -> list[dict]:
     spec: list[dict] = []
     for tok in pattern.split():
@@ -223,6 +239,8 @@ def load_rules() -> tuple[Rule, ...]:
                 sections=tuple(merged.get("sections", ())),
                 negatable=bool(merged.get("negatable", True)),
                 with_remittal=merged.get("with_remittal"),
+                unless=_cue(merged["unless"]) if merged.get("unless") else None,
+                counter_example=merged.get("counter_example", ""),
             ))
     return tuple(rules)
 
@@ -273,7 +291,9 @@ def _compiled() -> tuple[list[_Compiled], dict[str, list[int]]]:
 
 
 def _literal_negators(rule: Rule) -> int:
-    return sum(1 for t in rule.pattern.split() for a in t.split("|") if a.lstrip("~") in NEGATORS)
+    """Pattern tokens that match a negator ("ikke|ingen|uden" is one token: one negator)."""
+    return sum(1 for t in rule.pattern.split()
+               if any(a.lstrip("~=") in NEGATORS for a in t.split("|")))
 
 
 def _clause_negated(doc: Doc, start: int, end: int, rule: Rule) -> bool:
@@ -290,9 +310,10 @@ def _clause_negated(doc: Doc, start: int, end: int, rule: Rule) -> bool:
 
 
 #: Words that mark a statement of deficiency; a sentence without any of them does not state a
-#: case-handling error (e.g. "Kommunen har foretaget en konkret og individuel vurdering").
+#: case-handling error (e.g. "Kommunen har foretaget en konkret og individuel vurdering"; "ikke
+#: blot/kun/alene" is "not only", no deficiency).
 DEFICIENCY_RE = _cue(
-    r"\b(?:ikke|ingen|intet|uden|mangle\w*|manglende|mangelfuld\w*|utilstrækkelig\w*|"
+    r"\b(?:ikke(?!\s+(?:blot|bare|kun|alene)\b)|ingen|intet|uden|mangle\w*|manglende|mangelfuld\w*|utilstrækkelig\w*|"
     r"burde|skulle\s+have|skulle\s+være|fejl\w*|forkert\w*|urigtig\w*|fejlagtig\w*|kritik\w*|"
     r"kritiser\w*|strid|tilsidesat\w*|tilsidesætte\w*|overtrådt|overtræde\w*|overskre\w*|"
     r"for\s+lang\w*|for\s+sent|urimelig\w*|savne\w*|ufuldstændig\w*|fast\w*\s+(?:grænse|regel|loft)|"
@@ -326,6 +347,20 @@ class SentenceContext:
             r"lægges\s+til\s+grund|\bkonstatere|\bfastslå|\bikke\s+(?:er\s+)?sket\b|"
             r"\bdet\s+har\s+kommunen\s+ikke\b", text)
 
+    def rejected_to_end(self) -> bool:
+        """A rejection cue reaches the end of the sentence (no contrast after it)."""
+        return self.reject_end >= 0 and not _CONTRAST_RE.search(self.text.lower(), self.reject_end)
+
+    def rejects(self, start: int, end: int) -> bool:
+        """A rejection or "Vi mener ikke, at" cue governs the span [start, end) of the text: it
+        stands before it (or inside it) and no contrast ("..., men kommunen burde have ...")
+        opens a new clause between them."""
+        for cue_end, limit in ((self.reject_end, end), (self.raised_end, start)):
+            if 0 <= cue_end <= limit and not (
+                    cue_end < start and _CONTRAST_RE.search(self.text.lower(), cue_end, start)):
+                return True
+        return False
+
 
 def _keys(doclike) -> set[str]:
     """Lemmas and lower-case forms of a sentence (read as arrays: no Token objects)."""
@@ -354,7 +389,11 @@ def apply_rules(sentences, docs: list[Doc] | None = None,
                 continue
             if not all(req & keys for req in c.required):
                 continue
-            matches = c.matcher(doc)
+            # a match never spans a citation marker: in "sagen var ikke oplyst, jf. § 10" the
+            # cited paragraph is not the object of the words before it (checked here, not in
+            # the gap tokens, where a set predicate on every token would slow all rules)
+            matches = [m for m in c.matcher(doc)
+                       if not any(t.lower_ in _GAP_STOPS for t in doc[m[1]:m[2]])]
             if not matches:
                 continue
             if ctx is None:
@@ -369,7 +408,8 @@ def apply_rules(sentences, docs: list[Doc] | None = None,
                 claim = True  # "Kommunen har givet dig medhold": not our result
             # a rejection cue before (or inside) the match: "ikke pligt til at partshøre"
             rejected = rule.kind != "outcome" and (
-                0 <= ctx.reject_end <= char_end or 0 <= ctx.raised_end <= char_start)
+                ctx.rejects(char_start, char_end)
+                or (rule.unless is not None and rule.unless.search(ctx.text.lower()) is not None))
             negated = rule.negatable and _clause_negated(doc, start, end, rule)
             duty = ctx.duty and rule.kind in ("error", "kritik") and rule.voice != "instruction"
             result.hits.append(Hit(rule, sent.index, sent.text, sent.page, sent.section,

@@ -23,6 +23,8 @@ from classifier.privacy import Masker
 from classifier.schema import Document, Line, ParsedDecision, Section, Sentence
 
 DATA = Path(__file__).parent / "data"
+#: How many paragraphs an unclosed quotation may run on for.
+_MAX_QUOTED_PARAGRAPHS = 5
 QUOTE_MARKS = '"“”„«»'
 _CONNECTORS = {"og", "eller", "samt", "til", "mod", "and", "&"}
 _JNR = re.compile(r"\bJ\.?\s?nr\.?", re.I)
@@ -221,16 +223,21 @@ def parse_decision(doc: Document, first: int, last: int, index: int = 0) -> Pars
              for p in paras]
     docs = nlp.pipe(t for p, t in zip(paras, texts) if not p.heading)
     body_iter = iter(docs)
+    open_quote = 0  # paragraphs a quotation has run on for without its closing mark
     for para, text, sec in zip(paras, texts, para_sections):
         if para.heading:
+            open_quote = 0
             continue
         spacy_doc = next(body_iter)
         if not len(spacy_doc):
             continue
         # a paragraph that opens with a quotation mark quotes a party ("Din advokat skriver: ...")
-        # up to the closing mark: its sentences are not Ankestyrelsen's own words
-        quoting = text.lstrip()[:1] in QUOTE_MARKS
-        marks = 0
+        # up to the closing mark, also over several paragraphs (a mark never closed stops
+        # counting at the next heading or after a few paragraphs): its sentences are not
+        # Ankestyrelsen's own words
+        carried = 0 < open_quote <= _MAX_QUOTED_PARAGRAPHS
+        quoting = carried or text.lstrip()[:1] in QUOTE_MARKS
+        marks = 1 if carried else 0
         for sent in doc_sentences(spacy_doc):
             start, end = sent.start, sent.end
             while start < end and spacy_doc[start].is_space:
@@ -246,6 +253,7 @@ def parse_decision(doc: Document, first: int, last: int, index: int = 0) -> Pars
                     marks += sum(stext.count(c) for c in QUOTE_MARKS)
                     if marks % 2 == 0:
                         quoting = False  # the closing mark: what follows is ours again
+        open_quote = open_quote + 1 if quoting else 0
     for section in sections:
         section.text = " ".join(s.text for s in sentences if s.section == section.name)
 

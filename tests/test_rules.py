@@ -22,6 +22,18 @@ def test_every_rule_matches_its_example(rule):
     assert rule.label in hits(rule.example, section, rule.kind), rule.pattern
 
 
+UNLESS = [r for r in RULES if r.unless is not None]
+
+
+@pytest.mark.parametrize("rule", UNLESS, ids=[r.id for r in UNLESS])
+def test_a_rules_exception_holds_on_its_counter_example(rule):
+    assert rule.counter_example, f"{rule.id} has an exception but no counter_example"
+    assert rule.label not in hits(rule.counter_example, "begrundelse", rule.kind)
+    # the exception is what stops it: the same sentence, rule by rule, matches the pattern
+    result = apply_rules([Sentence(rule.counter_example, 1, "begrundelse", 0)])
+    assert any(h.rule.id == rule.id and h.rejected for h in result.hits)
+
+
 def test_pattern_syntax_compiles_to_matcher_tokens():
     spec = compile_pattern("ikke {0,3} ~oplyse|belyst")
     assert spec[0] == {"NORM": "ikke"}
@@ -141,3 +153,27 @@ Din advokat skriver blandt andet:
     assert quoted[0].startswith('"Hun har') and quoted[-1].endswith('indstilling."')
     labels = {h.rule.label for h in analyse(decision).rules.valid("error")}
     assert labels == {"vejledning"}
+
+
+def test_a_quotation_over_several_paragraphs_stays_the_partys_voice():
+    from classifier.analysis import analyse
+    from classifier.ingest import text_document
+    from classifier.segment import parse_document
+
+    letter = """Afgørelse
+
+Vi er enige med kommunen i afgørelsen af 6. marts 2023 om tabt arbejdsfortjeneste.
+
+Advokaten har i klagen blandt andet skrevet følgende:
+
+»For det første havde kommunen ikke hjemmel til at nedsætte ydelsen.
+
+For det andet har kommunen brugt et kriterium, som ikke findes i loven, og kommunen har derfor anvendt forkerte regler.«
+
+Vi er ikke enige med advokaten. Kommunen har ikke partshørt dig over skolens udtalelse.
+"""
+    [decision] = parse_document(text_document(letter, "x"))
+    quoted = [s.text for s in decision.sentences if s.quoted]
+    assert quoted[0].startswith("»For det første") and quoted[-1].endswith("forkerte regler.«")
+    labels = {h.rule.label for h in analyse(decision).rules.valid("error")}
+    assert labels == {"partshøring"}
