@@ -6,6 +6,9 @@ each wrote its letters one by one from its briefs. Re-running prints the same pl
     python scripts/plan_written.py --n 160 --batches 6 > /tmp/plan.json
     # second round (w161-w280, six more writers who never read the first letters):
     python scripts/plan_written.py --n 120 --batches 6 --seed 2027 --start 161 > /tmp/plan2.json
+    # third round (w312-w351): legal basis weighted up, as findings and as traps
+    python scripts/plan_written.py --n 40 --batches 5 --seed 2028 --start 312 \
+        --focus retsgrundlag > /tmp/plan3.json
 """
 
 from __future__ import annotations
@@ -36,7 +39,7 @@ REPRESENTATIVES = ["none", "none", "none", "advokat", "forælder", "partsrepræs
 MUNICIPALITIES = open("classifier/data/kommuner.txt", encoding="utf-8").read().split("\n")
 
 
-def plan(n: int, seed: int, start: int = 1) -> list[dict]:
+def plan(n: int, seed: int, start: int = 1, focus: str | None = None) -> list[dict]:
     rng = random.Random(seed)
     weights = {"stadfæstet": 0.56, "hjemvist": 0.20, "ændret": 0.16, "afvist": 0.08}
     outcomes = [o for o, w in weights.items() for _ in range(round(w * n))]
@@ -87,6 +90,14 @@ def plan(n: int, seed: int, start: int = 1) -> list[dict]:
             if rng.random() < 0.1:
                 kritik = True
                 errors = ["sagsbehandlingstid"]
+        if focus and outcome != "afvist":
+            # A focused round: half the letters find the error, the rest are its traps
+            # (the question is discussed and the duty found met, or a party's claim rejected).
+            if rng.random() < 0.5 and "merits_only" not in traps:
+                errors.append(focus)
+                kritik = kritik or (outcome == "stadfæstet")
+            elif focus not in errors:
+                traps.append(f"{focus}_trap")
         errors = list(dict.fromkeys(errors))
         if rng.random() < 0.42:
             traps.append(rng.choice(["negated_finding", "citizen_claim", "rules_duty",
@@ -116,8 +127,9 @@ def main() -> None:
     ap.add_argument("--batches", type=int, default=6)
     ap.add_argument("--seed", type=int, default=2026)
     ap.add_argument("--start", type=int, default=1, help="number of the first id (w<start>)")
+    ap.add_argument("--focus", choices=CORE + MINOR, help="error type to weight up")
     args = ap.parse_args()
-    briefs = plan(args.n, args.seed, args.start)
+    briefs = plan(args.n, args.seed, args.start, args.focus)
     batches = [briefs[b::args.batches] for b in range(args.batches)]
     print(json.dumps(batches, ensure_ascii=False, indent=1))
 
