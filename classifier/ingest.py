@@ -441,6 +441,7 @@ def text_document(text: str, source: str, sha256: str = "") -> Document:
                 not bullet and len(stripped) < 70 and not stripped.endswith((".", ",", ";"))
                 and prev_blank and (_HEADING_WORDS.match(stripped) is not None or (
                     len(stripped.split()) <= 8 and stripped[:1].isupper()
+                    and not stripped.endswith(":")  # "Din værge har anført:" introduces a list
                     and _next_is_text(chunk_lines, k))))
             stripped = stripped.lstrip("# ").strip() if stripped.startswith("#") else stripped
             page.lines.append(Line(text=stripped, page=number, heading=heading, bullet=bullet,

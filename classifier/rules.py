@@ -48,7 +48,10 @@ def _cue(pattern: str) -> re.Pattern:
 
 
 _CLAIM_RE = _cue(
-    r"(?<![\wæøå])(du|i|din\s+\w+|jeres\s+\w+|(?:borgerens|klagers|hans|hendes)\s+\w+|klager(?:en)?|borgeren|partsrepræsentanten|advokaten|"
+    # "i" only as the pronoun ("I har anført"), not the preposition ("I stedet skrev kommunen")
+    r"(?<![\wæøå])(du|i(?=\s+(?:har|havde|mener|mente|anfører|anførte|skriver|skrev|gør|gjorde|påstår|"
+    r"påstod|finder|fandt|synes|er|var|henviser|henviste|fremhæver|peger|bemærker|klager|klagede)\b)|"
+    r"din\s+\w+|jeres\s+\w+|(?:borgerens|klagers|hans|hendes)\s+\w+|klager(?:en)?|borgeren|partsrepræsentanten|advokaten|"
     r"repræsentanten|værgen|forældrene|moren|faren|han|hun|\[navn\]|advokat\s+\[navn\])"
     r"(?:\s+(?!at\b|men\b)[\wæøå\[\]]+){0,5}?\s+"
     r"(mener|mente|anfører|anførte|anført|skriver|skrev|skrevet|oplyser|oplyste|oplyst|gør\s+gældende|"
@@ -60,7 +63,8 @@ _CLAIM_RE = _cue(
     r"|\bdet\s+(?:er|blev)\s+(?:\w+\s+)?(?:i\s+klagen\s+)?(?:gjort\s+gældende|anført|oplyst|skrevet)"
     r"|\b(?:anført|anfører|gjort\s+gældende|skrevet|oplyst)\s+i\s+(?:klagen|din\s+klage|høringssvaret|"
     r"bemærkningerne|mailen|brevet)"
-    r"|\b(?:efter|ifølge)\s+(?:din|dit|jeres|klagers|borgerens|\w+s)\s+(?:opfattelse|mening|advokat|"
+    r"|\b(?:efter|ifølge)\s+(?:din|dit|jeres|klagers|borgerens|"
+    r"(?!vores\b|ankestyrelsens\b|udvalgets\b|beskæftigelsesudvalgets\b)\w+s)\s+(?:opfattelse|mening|advokat|"
     r"partsrepræsentant|repræsentant)"
     r"|\bdin\s+(?:klage|advokat|partsrepræsentant|repræsentant|værge)\b.*\b(?:anfører|anført|mener|skriver)"
     r"|\b(?:(?!ankestyrelsens\b|udvalgets\b|beskæftigelsesudvalgets\b)\w+s|dit|dine|jeres|hans|hendes)"
@@ -88,12 +92,16 @@ _REJECT_RE = _cue(
     r"\b(?:"
     r"(?:vi|ankestyrelsen|beskæftigelsesudvalget|udvalget)\s+(?:er|var)\s+ikke\s+enig(?:e)?|"
     r"(?:vi|ankestyrelsen|beskæftigelsesudvalget|udvalget)\s+(?:kan|kunne|har|havde|ser|så|finder|fandt)\s+"
-    r"(?:\w+\s+)?ikke\s+(?:noget\s+|tilstrækkeligt\s+)?(?:grundlag|anledning|grund|holdepunkt\w*|følge|"
+    r"(?:\w+\s+)?ikke\s+(?:fundet\s+|set\s+|haft\s+)?(?:noget\s+|tilstrækkeligt\s+)?(?:grundlag|anledning|grund|holdepunkt\w*|følge|"
     r"give\s+(?:\w+\s+){0,2}(?:medhold|ret))|"
     r"det\s+er\s+ikke\s+(?:korrekt|rigtigt|tilfældet|vores\s+vurdering)|"
     r"der\s+er\s+ikke\s+(?:grundlag|holdepunkter|noget\s+grundlag)\s+for\s+at\s+(?:antage|mene|sige|konkludere|fastslå|"
     r"give\s+(?:\w+\s+){0,2}ret)|"
     r"(?:vi|ankestyrelsen)\s+(?:er|var)\s+uenig|ikke\s+enige\s+i|"
+    # "Vi følger derfor ikke din advokat i, at ...", "Vi kan ikke følge værgen i ..."
+    r"(?:vi|ankestyrelsen|beskæftigelsesudvalget|udvalget)\s+(?:(?:følger|fulgte)\s+(?:\w+\s+)?ikke|"
+    r"(?:kan|kunne)\s+(?:\w+\s+)?ikke\s+følge)\s+(?:dig|jer|din|dit|jeres|klager\w*|borgeren|"
+    r"advokaten|repræsentanten|partsrepræsentanten|værgen|moren|faren|forældrene)\b|"
     # agreeing with the municipality: what follows is its (right) position, not an error
     r"(?:vi|ankestyrelsen|beskæftigelsesudvalget|udvalget)\s+(?:er|var)\s+(?:\w+\s+)?enig(?:e)?\s+med\s+"
     r"(?:kommunen|jobcentret|jobcenteret|forvaltningen)\s+i\b|ikke\s+grundlag\s+for\s+at\s+(?:antage|mene|konkludere)|"
@@ -296,6 +304,10 @@ def _literal_negators(rule: Rule) -> int:
                if any(a.lstrip("~=") in NEGATORS for a in t.split("|")))
 
 
+_GOVERNORS = frozenset("fører førte føre ført medfører medførte betyder betød betyde indebærer "
+                       "indebar anledning".split())
+
+
 def _clause_negated(doc: Doc, start: int, end: int, rule: Rule) -> bool:
     """Odd number of negators in the clause before the match plus inside it (beyond the ones
     the pattern itself spells out)."""
@@ -305,6 +317,12 @@ def _clause_negated(doc: Doc, start: int, end: int, rule: Rule) -> bool:
         if doc[k].lower_ in NEGATORS:
             before += 1
         k -= 1
+    if k >= 1 and doc[k].lower_ == "," and k + 1 < start and doc[k + 1].lower_ == "at":
+        # a negated consequence governs its at-clause: "..., hvorfor de ikke fører til, at
+        # sagen skal behandles igen"; "Det betyder ikke, at kommunen skal ..."
+        matrix = [t.lower_ for t in doc[max(k - 8, 0):k]]
+        if any(w in NEGATORS for w in matrix) and any(w in _GOVERNORS for w in matrix):
+            before += 1
     inside = sum(1 for t in doc[start:end] if t.lower_ in NEGATORS) - _literal_negators(rule)
     return (before + max(inside, 0)) % 2 == 1
 

@@ -159,6 +159,18 @@ def paragraphs(lines: list[Line]) -> list[Paragraph]:
 
 # -------------------------------------------------------------------------------- decision
 
+def _introduces_claims(text: str) -> bool:
+    """A paragraph such as "Din værge har anført:" or "I klagen skriver du blandt andet:"
+    whose bullets are a party's points, not Ankestyrelsen's findings."""
+    from classifier.rules import SentenceContext
+
+    text = text.rstrip()
+    if not text.endswith(":"):
+        return False
+    ctx = SentenceContext(text)
+    return ctx.claim_end >= 0 and not ctx.agree
+
+
 def parse_decision(doc: Document, first: int, last: int, index: int = 0) -> ParsedDecision:
     """Segment pages ``first..last`` (0-based, inclusive) of ``doc`` into a ParsedDecision."""
     pages = doc.pages[first:last + 1]
@@ -224,10 +236,14 @@ def parse_decision(doc: Document, first: int, last: int, index: int = 0) -> Pars
     docs = nlp.pipe(t for p, t in zip(paras, texts) if not p.heading)
     body_iter = iter(docs)
     open_quote = 0  # paragraphs a quotation has run on for without its closing mark
+    claimed_list = False  # bullets after "Din værge har anført:" list the party's points
     for para, text, sec in zip(paras, texts, para_sections):
         if para.heading:
             open_quote = 0
+            claimed_list = False
             continue
+        if not para.bullet:
+            claimed_list = _introduces_claims(text)
         spacy_doc = next(body_iter)
         if not len(spacy_doc):
             continue
@@ -237,6 +253,7 @@ def parse_decision(doc: Document, first: int, last: int, index: int = 0) -> Pars
         # Ankestyrelsen's own words
         carried = 0 < open_quote <= _MAX_QUOTED_PARAGRAPHS
         quoting = carried or text.lstrip()[:1] in QUOTE_MARKS
+        listed = para.bullet and claimed_list
         marks = 1 if carried else 0
         for sent in doc_sentences(spacy_doc):
             start, end = sent.start, sent.end
@@ -247,7 +264,8 @@ def parse_decision(doc: Document, first: int, last: int, index: int = 0) -> Pars
             if start < end:
                 span = spacy_doc[start:end]  # the sentence without surrounding white space
                 stext = span.text
-                sentences.append(Sentence(stext, para.page, sec, len(sentences), quoted=quoting))
+                sentences.append(Sentence(stext, para.page, sec, len(sentences),
+                                          quoted=quoting or listed))
                 spans.append(span)
                 if quoting:
                     marks += sum(stext.count(c) for c in QUOTE_MARKS)

@@ -177,3 +177,51 @@ Vi er ikke enige med advokaten. Kommunen har ikke partshørt dig over skolens ud
     assert quoted[0].startswith("»For det første") and quoted[-1].endswith("forkerte regler.«")
     labels = {h.rule.label for h in analyse(decision).rules.valid("error")}
     assert labels == {"partshøring"}
+
+
+def test_bullets_after_a_party_introduces_them_are_the_partys_points():
+    from classifier.analysis import analyse
+    from classifier.ingest import text_document
+    from classifier.segment import parse_document
+
+    letter = """Afgørelse
+
+Vi er enige med kommunen i afgørelsen af 2. maj 2021 om sygedagpenge.
+
+Din værge har anført:
+
+- at kommunen har brugt den forkerte regel
+- at han ikke fik mulighed for at udtale sig, før kommunen traf afgørelse
+
+Vi er ikke enige. Kommunen har ikke gjort notat af telefonsamtalen den 4. april 2021.
+
+Hvad skal kommunen gøre?
+
+- Kommunen skal indhente en ny lægeerklæring.
+"""
+    [decision] = parse_document(text_document(letter, "x"))
+    quoted = [s.text for s in decision.sentences if s.quoted]
+    assert len(quoted) == 2 and quoted[0].startswith("at kommunen har brugt")
+    labels = {h.rule.label for h in analyse(decision).rules.valid("error")}
+    assert labels == {"notatpligt", "officialprincip"}
+
+
+@pytest.mark.parametrize("text,kind,label,expected", [
+    # a negated consequence governs its at-clause
+    ("Fejlene ændrer ikke ved resultatet, hvorfor de ikke fører til, at sagen skal behandles igen.",
+     "outcome", "hjemvist", False),
+    # criticism of an omission is not a governed negation
+    ("Det er ikke i orden, at kommunen ikke har partshørt dig over lægeerklæringen.",
+     "error", "partshøring", True),
+    # "efter vores opfattelse" is Ankestyrelsen's own view, not a party's
+    ("Kommunen har efter vores opfattelse ladet kvalitetsstandarden afgøre timetallet.",
+     "error", "konkret_vurdering", True),
+    # "I stedet" is the preposition, not the pronoun of a party's claim
+    ("I stedet skrev kommunen, hvad der erfaringsmæssigt gælder for personer med samme sygdom.",
+     "error", "konkret_vurdering", True),
+    ("Vi følger derfor ikke din advokat i, at du ikke har fået at vide, hvordan du kunne klage.",
+     "error", "vejledning", False),
+])
+def test_scope_of_negation_and_speaker(text, kind, label, expected):
+    section = "afgørelse" if kind == "outcome" else "begrundelse"
+    assert (label in hits(text, section, kind)) is expected

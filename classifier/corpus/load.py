@@ -169,8 +169,8 @@ def _load_all_cached() -> tuple[CorpusDecision, ...]:
 
 
 def load_corpus(split: str | None = None) -> list[CorpusDecision]:
-    """All corpus decisions (``split``: train/dev/test/None for all, or ``challenge``/
-    ``challenge2`` for the sets written by other hands), sorted by id."""
+    """All corpus decisions (``split``: train/dev/test/None for all, or ``challenge``,
+    ``challenge2`` ... for the sets written by other hands), sorted by id."""
     if split is not None and split.startswith("challenge"):
         # letters by other hands (corpus/challenge*/): never trained on
         return [load_file(p) for p in sorted((CORPUS_DIR / split).glob("*.toml"))]
