@@ -20,6 +20,7 @@ from classifier import metadata as meta
 from classifier.nlp import get_nlp
 from classifier.nlp import sentences as doc_sentences
 from classifier.privacy import Masker
+from classifier.rules import SentenceContext
 from classifier.schema import Document, Line, ParsedDecision, Section, Sentence
 
 DATA = Path(__file__).parent / "data"
@@ -162,8 +163,6 @@ def paragraphs(lines: list[Line]) -> list[Paragraph]:
 def _introduces_claims(text: str) -> bool:
     """A paragraph such as "Din værge har anført:" or "I klagen skriver du blandt andet:"
     whose bullets are a party's points, not Ankestyrelsen's findings."""
-    from classifier.rules import SentenceContext
-
     text = text.rstrip()
     if not text.endswith(":"):
         return False
