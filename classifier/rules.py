@@ -343,12 +343,12 @@ class SentenceContext:
     """Speaker, rejection and duty cues of one sentence, computed once. ``reported``: the
     sentence tells what the municipality did ("Kommunen har givet dig medhold")."""
 
-    __slots__ = ("text", "claim_end", "agree", "reject_end", "raised_end", "duty", "reported",
-                 "deficiency")
+    __slots__ = ("text", "low", "claim_end", "agree", "reject_end", "raised_end", "duty",
+                 "reported", "deficiency")
 
     def __init__(self, text: str, quoted: bool = False):
         self.text = text
-        text = text.lower()  # the cue patterns are lower-case (see _cue)
+        self.low = text = text.lower()  # the cue patterns are lower-case (see _cue)
         m = _CLAIM_RE.search(text)
         self.claim_end = m.end() if m else -1
         if quoted or _INVERTED_CLAIM_RE.search(text) or _FIRST_PERSON_RE.search(text):
@@ -367,7 +367,7 @@ class SentenceContext:
 
     def rejected_to_end(self) -> bool:
         """A rejection cue reaches the end of the sentence (no contrast after it)."""
-        return self.reject_end >= 0 and not _CONTRAST_RE.search(self.text.lower(), self.reject_end)
+        return self.reject_end >= 0 and not _CONTRAST_RE.search(self.low, self.reject_end)
 
     def rejects(self, start: int, end: int) -> bool:
         """A rejection or "Vi mener ikke, at" cue governs the span [start, end) of the text: it
@@ -375,7 +375,7 @@ class SentenceContext:
         opens a new clause between them."""
         for cue_end, limit in ((self.reject_end, end), (self.raised_end, start)):
             if 0 <= cue_end <= limit and not (
-                    cue_end < start and _CONTRAST_RE.search(self.text.lower(), cue_end, start)):
+                    cue_end < start and _CONTRAST_RE.search(self.low, cue_end, start)):
                 return True
         return False
 
@@ -427,7 +427,7 @@ def apply_rules(sentences, docs: list[Doc] | None = None,
             # a rejection cue before (or inside) the match: "ikke pligt til at partshøre"
             rejected = rule.kind != "outcome" and (
                 ctx.rejects(char_start, char_end)
-                or (rule.unless is not None and rule.unless.search(ctx.text.lower()) is not None))
+                or (rule.unless is not None and rule.unless.search(ctx.low) is not None))
             negated = rule.negatable and _clause_negated(doc, start, end, rule)
             duty = ctx.duty and rule.kind in ("error", "kritik") and rule.voice != "instruction"
             result.hits.append(Hit(rule, sent.index, sent.text, sent.page, sent.section,

@@ -135,11 +135,18 @@ def test_kritik_negated():
     assert not hits("Du mener, at vi bør kritisere kommunen.", kind="kritik")
 
 
-def test_a_quoted_paragraph_is_the_partys_voice_until_the_quote_closes():
+def quoted_and_errors(letter: str) -> tuple[list[str], set[str]]:
+    """The sentences read as a party's words, and the error labels of valid rule hits."""
     from classifier.analysis import analyse
     from classifier.ingest import text_document
     from classifier.segment import parse_document
 
+    [decision] = parse_document(text_document(letter, "x"))
+    quoted = [s.text for s in decision.sentences if s.quoted]
+    return quoted, {h.rule.label for h in analyse(decision).rules.valid("error")}
+
+
+def test_a_quoted_paragraph_is_the_partys_voice_until_the_quote_closes():
     letter = """Afgørelse
 
 Du har klaget over kommunens afgørelse af 3. marts 2023 om førtidspension.
@@ -148,18 +155,12 @@ Din advokat skriver blandt andet:
 
 "Hun har været i to ressourceforløb. Kommunen har ikke hørt hende over rehabiliteringsteamets indstilling." Kommunen har ikke vejledt dig om muligheden for at søge om fleksjob.
 """
-    [decision] = parse_document(text_document(letter, "x"))
-    quoted = [s.text for s in decision.sentences if s.quoted]
+    quoted, labels = quoted_and_errors(letter)
     assert quoted[0].startswith('"Hun har') and quoted[-1].endswith('indstilling."')
-    labels = {h.rule.label for h in analyse(decision).rules.valid("error")}
     assert labels == {"vejledning"}
 
 
 def test_a_quotation_over_several_paragraphs_stays_the_partys_voice():
-    from classifier.analysis import analyse
-    from classifier.ingest import text_document
-    from classifier.segment import parse_document
-
     letter = """Afgørelse
 
 Vi er enige med kommunen i afgørelsen af 6. marts 2023 om tabt arbejdsfortjeneste.
@@ -172,18 +173,12 @@ For det andet har kommunen brugt et kriterium, som ikke findes i loven, og kommu
 
 Vi er ikke enige med advokaten. Kommunen har ikke partshørt dig over skolens udtalelse.
 """
-    [decision] = parse_document(text_document(letter, "x"))
-    quoted = [s.text for s in decision.sentences if s.quoted]
+    quoted, labels = quoted_and_errors(letter)
     assert quoted[0].startswith("»For det første") and quoted[-1].endswith("forkerte regler.«")
-    labels = {h.rule.label for h in analyse(decision).rules.valid("error")}
     assert labels == {"partshøring"}
 
 
 def test_bullets_after_a_party_introduces_them_are_the_partys_points():
-    from classifier.analysis import analyse
-    from classifier.ingest import text_document
-    from classifier.segment import parse_document
-
     letter = """Afgørelse
 
 Vi er enige med kommunen i afgørelsen af 2. maj 2021 om sygedagpenge.
@@ -199,10 +194,8 @@ Hvad skal kommunen gøre?
 
 - Kommunen skal indhente en ny lægeerklæring.
 """
-    [decision] = parse_document(text_document(letter, "x"))
-    quoted = [s.text for s in decision.sentences if s.quoted]
+    quoted, labels = quoted_and_errors(letter)
     assert len(quoted) == 2 and quoted[0].startswith("at kommunen har brugt")
-    labels = {h.rule.label for h in analyse(decision).rules.valid("error")}
     assert labels == {"notatpligt", "officialprincip"}
 
 
