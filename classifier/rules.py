@@ -232,12 +232,24 @@ def compile_pattern(pattern: str) -> list[dict]:
     return spec
 
 
+def _unless_cue(value: str | None, cues: dict[str, str], path: Path) -> re.Pattern | None:
+    """A rule's exception: the name of a cue in the file's [cues] table, or a regex."""
+    if not value:
+        return None
+    if re.fullmatch(r"[a-z_]+", value):
+        if value not in cues:
+            raise ValueError(f"{path.name}: unknown cue {value!r} in a rule's unless")
+        value = cues[value]
+    return _cue(value)
+
+
 @lru_cache(maxsize=1)
 def load_rules() -> tuple[Rule, ...]:
     rules: list[Rule] = []
     for path in sorted(PATTERN_DIR.glob("*.toml")):
         data = tomllib.loads(path.read_text(encoding="utf-8"))
-        defaults = {k: v for k, v in data.items() if k != "rule"}
+        cues = data.get("cues", {})  # named `unless` cues of this file
+        defaults = {k: v for k, v in data.items() if k not in ("rule", "cues")}
         for k, entry in enumerate(data.get("rule", [])):
             merged = {**defaults, **entry}
             rules.append(Rule(
@@ -247,7 +259,7 @@ def load_rules() -> tuple[Rule, ...]:
                 sections=tuple(merged.get("sections", ())),
                 negatable=bool(merged.get("negatable", True)),
                 with_remittal=merged.get("with_remittal"),
-                unless=_cue(merged["unless"]) if merged.get("unless") else None,
+                unless=_unless_cue(merged.get("unless"), cues, path),
                 counter_example=merged.get("counter_example", ""),
             ))
     return tuple(rules)
